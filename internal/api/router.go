@@ -1,0 +1,249 @@
+// Package api serves the AWS Data Exchange API (restJson1) over HTTP: it
+// routes requests, authenticates them, turns wire shapes into calls on
+// package exchange and the results (or AWS-shaped errors) back into JSON.
+//
+// Layout: this file routes and wraps every request; one file per resource
+// holds its operations (datasets.go, revisions.go, assets.go, tags.go);
+// shapes.go has the wire structs and errors.go the error responses.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wharf-dev/wharf/internal/auth"
+	"github.com/wharf-dev/wharf/internal/exchange"
+	"github.com/wharf-dev/wharf/internal/fault"
+)
+
+// Authenticator identifies the caller of a request. A failure is a
+// *fault.Error (UnrecognizedClientException, InvalidSignatureException, ...)
+// sent to the client as is; any other error is reported as an internal error.
+type Authenticator interface {
+	Authenticate(*http.Request) (auth.Principal, error)
+}
+
+// Config is what the API needs.
+type Config struct {
+	Service       *exchange.Service
+	Authenticator Authenticator
+	// Logger receives the access log and the causes of internal errors;
+	// nil means slog.Default().
+	Logger *slog.Logger
+	// Region must be the Service's region (the one its ARNs carry); empty
+	// means the Service's.
+	Region string
+	// Ready reports whether the server can serve (for /readyz); nil means
+	// always ready.
+	Ready func(context.Context) error
+}
+
+type server struct {
+	svc   *exchange.Service
+	authn Authenticator
+	log   *slog.Logger
+	ready func(context.Context) error
+}
+
+// New returns the API's HTTP handler. It panics on an incomplete Config, a
+// programming error.
+func New(cfg Config) http.Handler {
+	if cfg.Service == nil || cfg.Authenticator == nil {
+		panic("api: Config needs a Service and an Authenticator")
+	}
+	if cfg.Region != "" && cfg.Region != cfg.Service.Region() {
+		panic(fmt.Sprintf("api: Config.Region %q differs from the Service's region %q", cfg.Region, cfg.Service.Region()))
+	}
+	s := &server{svc: cfg.Service, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+
+	const (
+		dataSets  = "/v1/data-sets"
+		dataSet   = dataSets + "/{DataSetId}"
+		revisions = dataSet + "/revisions"
+		revision  = revisions + "/{RevisionId}"
+		assets    = revision + "/assets"
+		asset     = assets + "/{AssetId}"
+		// The ARN arrives percent-encoded as one segment (%3A, %2F); the
+		// trailing wildcard also takes it from clients that leave its
+		// slashes unescaped. PathValue returns it unescaped either way.
+		tags = "/tags/{ResourceArn...}"
+	)
+	routes := []struct {
+		pattern, operation string
+		handle             operationFunc
+	}{
+		{"POST " + dataSets, "CreateDataSet", s.createDataSet},
+		{"GET " + dataSets, "ListDataSets", s.listDataSets},
+		{"GET " + dataSet, "GetDataSet", s.getDataSet},
+		{"PATCH " + dataSet, "UpdateDataSet", s.updateDataSet},
+		{"DELETE " + dataSet, "DeleteDataSet", s.deleteDataSet},
+
+		{"POST " + revisions, "CreateRevision", s.createRevision},
+		{"GET " + revisions, "ListDataSetRevisions", s.listDataSetRevisions},
+		{"GET " + revision, "GetRevision", s.getRevision},
+		{"PATCH " + revision, "UpdateRevision", s.updateRevision},
+		{"DELETE " + revision, "DeleteRevision", s.deleteRevision},
+		{"POST " + revision + "/revoke", "RevokeRevision", s.revokeRevision},
+
+		{"GET " + assets, "ListRevisionAssets", s.listRevisionAssets},
+		{"GET " + asset, "GetAsset", s.getAsset},
+		{"PATCH " + asset, "UpdateAsset", s.updateAsset},
+		{"DELETE " + asset, "DeleteAsset", s.deleteAsset},
+
+		{"POST " + tags, "TagResource", s.tagResource},
+		{"DELETE " + tags, "UntagResource", s.untagResource},
+		{"GET " + tags, "ListTagsForResource", s.listTagsForResource},
+	}
+	for _, rt := range routes {
+		mux.Handle(rt.pattern, s.operation(rt.operation, rt.handle))
+	}
+	// "/" matches every method and path no route above takes, so an unknown
+	// method on a known path lands here too (rather than ServeMux's 405).
+	mux.Handle("/", s.operation("", func(r *http.Request, _ string) (int, any, error) {
+		return 0, nil, fault.New(fault.UnknownOperation, "no operation matches %s %s", r.Method, r.URL.EscapedPath())
+	}))
+	return s.withRequestLog(mux)
+}
+
+// operationFunc runs one operation for the authenticated account and returns
+// the success status and the body to encode (nil for none).
+type operationFunc func(r *http.Request, account string) (status int, body any, err error)
+
+// operation authenticates the request, then runs handle and writes its result.
+func (s *server) operation(name string, handle operationFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec, ok := w.(*recorder)
+		if !ok {
+			rec = &recorder{ResponseWriter: w}
+		}
+		rec.operation = name
+		p, err := s.authn.Authenticate(r)
+		if err != nil {
+			s.writeError(rec, r, err)
+			return
+		}
+		rec.account = p.AccountID
+		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		status, body, err := handle(r, p.AccountID)
+		if err != nil {
+			s.writeError(rec, r, err)
+			return
+		}
+		s.writeJSON(rec, r, status, body)
+	})
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	s.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.ready != nil {
+		if err := s.ready(r.Context()); err != nil {
+			s.log.LogAttrs(r.Context(), slog.LevelWarn, "not ready", slog.String("error", err.Error()))
+			s.writeJSON(w, r, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// writeJSON writes a success response; a nil body means an empty one.
+func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body any) {
+	if body == nil {
+		w.WriteHeader(status)
+		return
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("api: encoding a %T response: %w", body, err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// recorder remembers what the access log reports about a response.
+type recorder struct {
+	http.ResponseWriter
+	status    int
+	operation string
+	account   string
+	exception string
+}
+
+func (rec *recorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+	}
+	rec.ResponseWriter.WriteHeader(status)
+}
+
+func (rec *recorder) Write(b []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return rec.ResponseWriter.Write(b)
+}
+
+// withRequestLog gives every response a request id, turns a panic into an
+// InternalServerException, and writes the access log line.
+func (s *server) withRequestLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		requestID := uuid.NewString()
+		w.Header().Set("X-Amzn-RequestId", requestID)
+		rec := &recorder{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, requestID))
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				err := fmt.Errorf("panic: %v\n%s", v, debug.Stack())
+				if rec.status == 0 {
+					s.writeError(rec, r, err)
+				} else {
+					s.log.LogAttrs(r.Context(), slog.LevelError, "panic after the response started",
+						slog.String("request_id", requestID), slog.String("error", err.Error()))
+				}
+			}
+			level := slog.LevelInfo
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+				level = slog.LevelDebug // probes would drown the log
+			}
+			s.log.LogAttrs(r.Context(), level, "request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.EscapedPath()),
+				slog.String("operation", rec.operation),
+				slog.Int("status", rec.status),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("account", rec.account),
+				slog.String("request_id", requestID),
+				slog.String("exception", rec.exception),
+			)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+type requestIDKey struct{}
+
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}

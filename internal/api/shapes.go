@@ -1,0 +1,194 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/wharf-dev/wharf/internal/exchange"
+	"github.com/wharf-dev/wharf/internal/fault"
+)
+
+// Wire shapes. Member names are the JSON keys the AWS SDKs read (they match
+// case-sensitively). Required members are always written; optional ones are
+// left out when empty.
+
+// timestamp is a time on the wire: an ISO 8601 string in UTC with
+// milliseconds, as AWS writes them ("2019-10-11T14:12:24.640Z").
+type timestamp time.Time
+
+const timestampLayout = "2006-01-02T15:04:05.000Z"
+
+func (t timestamp) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format(timestampLayout) + `"`), nil
+}
+
+func optionalTimestamp(t *time.Time) *timestamp {
+	if t == nil {
+		return nil
+	}
+	ts := timestamp(*t)
+	return &ts
+}
+
+type originDetailsShape struct {
+	ProductId   string `json:"ProductId,omitempty"`
+	DataGrantId string `json:"DataGrantId,omitempty"`
+}
+
+type dataSetShape struct {
+	Arn           string              `json:"Arn"`
+	AssetType     string              `json:"AssetType"`
+	CreatedAt     timestamp           `json:"CreatedAt"`
+	Description   string              `json:"Description"`
+	Id            string              `json:"Id"`
+	Name          string              `json:"Name"`
+	Origin        string              `json:"Origin"`
+	OriginDetails *originDetailsShape `json:"OriginDetails,omitempty"`
+	SourceId      string              `json:"SourceId,omitempty"`
+	UpdatedAt     timestamp           `json:"UpdatedAt"`
+	Tags          map[string]string   `json:"Tags,omitempty"`
+}
+
+func dataSetOut(v exchange.DataSetView) dataSetShape {
+	out := dataSetShape{
+		Arn:         v.ARN,
+		AssetType:   v.AssetType,
+		CreatedAt:   timestamp(v.CreatedAt),
+		Description: v.Description,
+		Id:          v.ID,
+		Name:        v.Name,
+		Origin:      v.Origin,
+		SourceId:    v.SourceID,
+		UpdatedAt:   timestamp(v.UpdatedAt),
+		Tags:        v.Tags,
+	}
+	if o := v.OriginDetails; o != nil && (o.ProductID != "" || o.DataGrantID != "") {
+		out.OriginDetails = &originDetailsShape{ProductId: o.ProductID, DataGrantId: o.DataGrantID}
+	}
+	return out
+}
+
+type revisionShape struct {
+	Arn               string            `json:"Arn"`
+	Comment           string            `json:"Comment,omitempty"`
+	CreatedAt         timestamp         `json:"CreatedAt"`
+	DataSetId         string            `json:"DataSetId"`
+	Finalized         bool              `json:"Finalized"`
+	Id                string            `json:"Id"`
+	RevocationComment string            `json:"RevocationComment,omitempty"`
+	Revoked           bool              `json:"Revoked"`
+	RevokedAt         *timestamp        `json:"RevokedAt,omitempty"`
+	SourceId          string            `json:"SourceId,omitempty"`
+	UpdatedAt         timestamp         `json:"UpdatedAt"`
+	Tags              map[string]string `json:"Tags,omitempty"`
+}
+
+func revisionOut(v exchange.RevisionView) revisionShape {
+	return revisionShape{
+		Arn:               v.ARN,
+		Comment:           v.Comment,
+		CreatedAt:         timestamp(v.CreatedAt),
+		DataSetId:         v.DataSetID,
+		Finalized:         v.Finalized,
+		Id:                v.ID,
+		RevocationComment: v.RevocationComment,
+		Revoked:           v.Revoked,
+		RevokedAt:         optionalTimestamp(v.RevokedAt),
+		SourceId:          v.SourceID,
+		UpdatedAt:         timestamp(v.UpdatedAt),
+		Tags:              v.Tags,
+	}
+}
+
+type assetShape struct {
+	Arn          string            `json:"Arn"`
+	AssetDetails json.RawMessage   `json:"AssetDetails,omitempty"`
+	AssetType    string            `json:"AssetType"`
+	CreatedAt    timestamp         `json:"CreatedAt"`
+	DataSetId    string            `json:"DataSetId"`
+	Id           string            `json:"Id"`
+	Name         string            `json:"Name"`
+	RevisionId   string            `json:"RevisionId"`
+	SourceId     string            `json:"SourceId,omitempty"`
+	UpdatedAt    timestamp         `json:"UpdatedAt"`
+	Tags         map[string]string `json:"Tags,omitempty"`
+}
+
+func assetOut(v exchange.AssetView) assetShape {
+	return assetShape{
+		Arn:          v.ARN,
+		AssetDetails: v.Details,
+		AssetType:    v.AssetType,
+		CreatedAt:    timestamp(v.CreatedAt),
+		DataSetId:    v.DataSetID,
+		Id:           v.ID,
+		Name:         v.Name,
+		RevisionId:   v.RevisionID,
+		SourceId:     v.SourceID,
+		UpdatedAt:    timestamp(v.UpdatedAt),
+		Tags:         v.Tags,
+	}
+}
+
+// listOut maps a page's items; the slice is never nil, so that an empty
+// listing is written as [] rather than null.
+func listOut[V, S any](items []V, shape func(V) S) []S {
+	out := make([]S, 0, len(items))
+	for _, v := range items {
+		out = append(out, shape(v))
+	}
+	return out
+}
+
+// tagsShape is the body of ListTagsForResource and TagResource; these two
+// operations spell the member in lower case.
+type tagsShape struct {
+	Tags map[string]string `json:"tags"`
+}
+
+// maxBodyBytes bounds request bodies; the largest valid one (a 16384
+// character description and 50 tags) is far smaller.
+const maxBodyBytes = 1 << 20
+
+// decodeBody reads a JSON request body into v. An empty body is an empty
+// object: clients send none when they set no member.
+func decodeBody(r *http.Request, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return fault.New(fault.Serialization, "reading the request body: %v", err)
+	}
+	if len(b) > maxBodyBytes {
+		return fault.New(fault.Serialization, "the request body is larger than %d bytes", maxBodyBytes)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return fault.New(fault.Serialization, "the request body is not valid: member %s can't be a JSON %s", typeErr.Field, typeErr.Value)
+		}
+		return fault.New(fault.Serialization, "the request body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+// pageInput reads the maxResults and nextToken query parameters.
+func pageInput(r *http.Request) (exchange.PageInput, error) {
+	q := r.URL.Query()
+	var in exchange.PageInput
+	if q.Has("maxResults") {
+		n, err := strconv.Atoi(q.Get("maxResults"))
+		if err != nil {
+			return in, fault.Validationf("maxResults must be an integer between 1 and 200 (got %q)", q.Get("maxResults"))
+		}
+		in.MaxResults = &n
+	}
+	in.NextToken = q.Get("nextToken")
+	return in, nil
+}

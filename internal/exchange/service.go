@@ -1,0 +1,161 @@
+// Package exchange holds Wharf's business rules for data sets, revisions,
+// assets and tags: validation, account scoping, quotas and the state rules of
+// revisions. It speaks plain Go (no HTTP): package api turns requests into
+// calls here and the results back into wire shapes.
+//
+// Every client-visible failure is a *fault.Error. Any other error returned
+// here is unexpected (a database failure, ...): callers log it and report an
+// InternalServerException.
+package exchange
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wharf-dev/wharf/internal/fault"
+	"github.com/wharf-dev/wharf/internal/resource"
+	"github.com/wharf-dev/wharf/internal/store"
+)
+
+// Quota names, exactly as ServiceLimitExceededException's LimitName spells them.
+const (
+	LimitDataSetsPerAccount  = "Data sets per account"
+	LimitRevisionsPerDataSet = "Revisions per data set"
+)
+
+// AWS's default quotas.
+const (
+	DefaultDataSetsPerAccount  = 3000
+	DefaultRevisionsPerDataSet = 10000
+)
+
+// Service runs the AWS Data Exchange operations on top of a store.
+type Service struct {
+	store  store.Store
+	region string
+
+	// DataSetsPerAccount caps the data sets an account owns.
+	DataSetsPerAccount int
+	// RevisionsPerDataSet caps the revisions of one data set.
+	RevisionsPerDataSet int
+}
+
+// New returns a Service for the given region, with AWS's default quotas.
+func New(st store.Store, region string) *Service {
+	return &Service{
+		store:               st,
+		region:              region,
+		DataSetsPerAccount:  DefaultDataSetsPerAccount,
+		RevisionsPerDataSet: DefaultRevisionsPerDataSet,
+	}
+}
+
+// Region is the region the service runs in, the one its ARNs carry.
+func (s *Service) Region() string { return s.region }
+
+// DataSetView is a data set as the operations return it.
+type DataSetView struct {
+	resource.DataSet
+	ARN string
+	// Tags is nil where the operation returns no tags (updates, listings).
+	Tags map[string]string
+}
+
+// RevisionView is a revision as the operations return it.
+type RevisionView struct {
+	resource.Revision
+	ARN  string
+	Tags map[string]string
+}
+
+// AssetView is an asset as the operations return it.
+type AssetView struct {
+	resource.Asset
+	ARN  string
+	Tags map[string]string
+}
+
+func (s *Service) dataSetView(d resource.DataSet, tags map[string]string) DataSetView {
+	return DataSetView{DataSet: d, ARN: resource.DataSetARN(s.region, d.AccountID, d.ID), Tags: tags}
+}
+
+func (s *Service) revisionView(r resource.Revision, tags map[string]string) RevisionView {
+	return RevisionView{Revision: r, ARN: resource.RevisionARN(s.region, r.AccountID, r.DataSetID, r.ID), Tags: tags}
+}
+
+func (s *Service) assetView(a resource.Asset, tags map[string]string) AssetView {
+	return AssetView{Asset: a, ARN: resource.AssetARN(s.region, a.AccountID, a.DataSetID, a.RevisionID, a.ID), Tags: tags}
+}
+
+// updateTime is the UpdatedAt of a resource updated now. It is always later
+// than the previous value, so that every update is visible even when two
+// land in the same millisecond.
+func updateTime(previous time.Time) time.Time {
+	now := resource.Now()
+	if !now.After(previous) {
+		now = previous.Add(time.Millisecond)
+	}
+	return now
+}
+
+// unexpected wraps a store failure that no client can cause.
+func unexpected(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if fe := fault.As(err); fe != nil {
+		return err
+	}
+	return fmt.Errorf("exchange: %s: %w", op, err)
+}
+
+// loadDataSet reads the caller's data set. Inside a transaction it locks the row.
+func loadDataSet(ctx context.Context, q store.Queries, account, dataSetID string) (resource.DataSet, error) {
+	d, err := q.GetDataSet(ctx, account, dataSetID)
+	if errors.Is(err, store.ErrNotFound) {
+		return d, fault.NotFound(resource.KindDataSet, dataSetID)
+	}
+	return d, unexpected("get data set", err)
+}
+
+// loadRevision reads the caller's revision, reporting the data set as the
+// missing resource when it is the data set that does not exist. Inside a
+// transaction it locks the revision row.
+func loadRevision(ctx context.Context, q store.Queries, account, dataSetID, revisionID string) (resource.Revision, error) {
+	r, err := q.GetRevision(ctx, account, dataSetID, revisionID)
+	if errors.Is(err, store.ErrNotFound) {
+		if _, err := loadDataSet(ctx, q, account, dataSetID); err != nil {
+			return r, err
+		}
+		return r, fault.NotFound(resource.KindRevision, revisionID)
+	}
+	return r, unexpected("get revision", err)
+}
+
+// loadAsset reads the caller's asset, reporting the innermost missing
+// resource (data set, revision or asset).
+func loadAsset(ctx context.Context, q store.Queries, account, dataSetID, revisionID, assetID string) (resource.Asset, error) {
+	a, err := q.GetAsset(ctx, account, dataSetID, revisionID, assetID)
+	if errors.Is(err, store.ErrNotFound) {
+		if _, err := loadRevision(ctx, q, account, dataSetID, revisionID); err != nil {
+			return a, err
+		}
+		return a, fault.NotFound(resource.KindAsset, assetID)
+	}
+	return a, unexpected("get asset", err)
+}
+
+// inTx runs fn in a store transaction and keeps its error as fn returned it.
+func (s *Service) inTx(ctx context.Context, op string, fn func(q store.Queries) error) error {
+	var fnErr error
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		fnErr = fn(q)
+		return fnErr
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return unexpected(op, err)
+}

@@ -1,0 +1,147 @@
+package exchange
+
+import (
+	"context"
+
+	"github.com/wharf-dev/wharf/internal/fault"
+	"github.com/wharf-dev/wharf/internal/resource"
+	"github.com/wharf-dev/wharf/internal/store"
+)
+
+// TagResourceInput is TagResource's request.
+type TagResourceInput struct {
+	ResourceARN string
+	Tags        map[string]string
+}
+
+// TagResource adds tags to a resource, overwriting the values of keys it
+// already has. It does not change the resource's UpdatedAt.
+func (s *Service) TagResource(ctx context.Context, account string, in TagResourceInput) error {
+	if in.Tags == nil {
+		return fault.Validationf("tags is required")
+	}
+	if err := checkTags(in.Tags, 0); err != nil {
+		return err
+	}
+	target, err := s.parseTaggableARN(account, in.ResourceARN)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, "tag resource", func(q store.Queries) error {
+		id, err := lockTaggable(ctx, q, account, target)
+		if err != nil {
+			return err
+		}
+		current, err := q.GetTags(ctx, id)
+		if err != nil {
+			return unexpected("get tags", err)
+		}
+		count := len(current)
+		for k := range in.Tags {
+			if _, ok := current[k]; !ok {
+				count++
+			}
+		}
+		if err := checkTags(nil, count); err != nil {
+			return err
+		}
+		if len(in.Tags) == 0 {
+			return nil
+		}
+		return unexpected("set tags", q.SetTags(ctx, id, in.Tags))
+	})
+}
+
+// UntagResourceInput is UntagResource's request.
+type UntagResourceInput struct {
+	ResourceARN string
+	TagKeys     []string
+}
+
+// UntagResource removes tags by key; keys the resource doesn't have are ignored.
+func (s *Service) UntagResource(ctx context.Context, account string, in UntagResourceInput) error {
+	if len(in.TagKeys) == 0 {
+		return fault.Validationf("tagKeys is required: name at least one tag key to remove")
+	}
+	for _, k := range in.TagKeys {
+		if err := checkLength("tag key", k, 1, maxTagKeyLen); err != nil {
+			return err
+		}
+	}
+	target, err := s.parseTaggableARN(account, in.ResourceARN)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, "untag resource", func(q store.Queries) error {
+		id, err := lockTaggable(ctx, q, account, target)
+		if err != nil {
+			return err
+		}
+		return unexpected("remove tags", q.RemoveTags(ctx, id, in.TagKeys))
+	})
+}
+
+// ListTagsForResourceInput is ListTagsForResource's request.
+type ListTagsForResourceInput struct {
+	ResourceARN string
+}
+
+// ListTagsForResource returns a resource's tags (an empty map if it has none).
+func (s *Service) ListTagsForResource(ctx context.Context, account string, in ListTagsForResourceInput) (map[string]string, error) {
+	target, err := s.parseTaggableARN(account, in.ResourceARN)
+	if err != nil {
+		return nil, err
+	}
+	id, err := lockTaggable(ctx, s.store, account, target)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := s.store.GetTags(ctx, id)
+	if err != nil {
+		return nil, unexpected("get tags", err)
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	return tags, nil
+}
+
+// parseTaggableARN checks that arn names a resource this server could hold
+// for the caller and that can be tagged in this version.
+func (s *Service) parseTaggableARN(account, arn string) (resource.ParsedARN, error) {
+	if arn == "" {
+		return resource.ParsedARN{}, fault.Validationf("ResourceArn is required")
+	}
+	p, err := resource.ParseARN(arn)
+	if err != nil {
+		return p, fault.Validationf("ResourceArn: %v", err)
+	}
+	if p.Region != s.region {
+		return p, fault.Validationf("ResourceArn %q is in region %q, but this server is region %q", arn, p.Region, s.region)
+	}
+	switch p.Kind {
+	case resource.KindDataSet, resource.KindRevision, resource.KindAsset:
+	default:
+		return p, fault.Validationf("ResourceArn %q: tagging %s resources is not supported yet; data sets, revisions and assets can be tagged", arn, p.Kind)
+	}
+	// Another account's resource is reported exactly like a missing one.
+	if p.Account != account {
+		return p, fault.NotFound(p.Kind, p.ID)
+	}
+	return p, nil
+}
+
+// lockTaggable checks that the resource exists for the caller (locking its
+// row inside a transaction) and returns the id its tags are kept under.
+func lockTaggable(ctx context.Context, q store.Queries, account string, p resource.ParsedARN) (string, error) {
+	var err error
+	switch p.Kind {
+	case resource.KindDataSet:
+		_, err = loadDataSet(ctx, q, account, p.DataSetID)
+	case resource.KindRevision:
+		_, err = loadRevision(ctx, q, account, p.DataSetID, p.RevisionID)
+	case resource.KindAsset:
+		_, err = loadAsset(ctx, q, account, p.DataSetID, p.RevisionID, p.AssetID)
+	}
+	return p.ID, err
+}

@@ -1,0 +1,137 @@
+// Package resource holds the AWS Data Exchange resources Wharf manages (data
+// sets, revisions, assets), their identifiers, ARNs and wire enums. It has no
+// behaviour beyond naming things: business rules live in package exchange and
+// persistence in package store.
+package resource
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"regexp"
+	"time"
+)
+
+// Asset types (AssetType on the wire).
+const (
+	AssetTypeS3Snapshot                  = "S3_SNAPSHOT"
+	AssetTypeRedshiftDataShare           = "REDSHIFT_DATA_SHARE"
+	AssetTypeAPIGatewayAPI               = "API_GATEWAY_API"
+	AssetTypeS3DataAccess                = "S3_DATA_ACCESS"
+	AssetTypeLakeFormationDataPermission = "LAKE_FORMATION_DATA_PERMISSION"
+)
+
+// AssetTypes lists every valid AssetType.
+var AssetTypes = []string{
+	AssetTypeS3Snapshot, AssetTypeRedshiftDataShare, AssetTypeAPIGatewayAPI,
+	AssetTypeS3DataAccess, AssetTypeLakeFormationDataPermission,
+}
+
+// Data set origins.
+const (
+	OriginOwned    = "OWNED"
+	OriginEntitled = "ENTITLED"
+)
+
+// Kind names the type of a resource, as the ResourceType member of
+// ResourceNotFoundException and ConflictException spells it.
+type Kind string
+
+const (
+	KindDataSet     Kind = "DATA_SET"
+	KindRevision    Kind = "REVISION"
+	KindAsset       Kind = "ASSET"
+	KindJob         Kind = "JOB"
+	KindEventAction Kind = "EVENT_ACTION"
+	KindDataGrant   Kind = "DATA_GRANT"
+)
+
+// Account is a tenant: every resource belongs to exactly one account.
+type Account struct {
+	ID        string // 12 digits
+	CreatedAt time.Time
+}
+
+// AccessKey authenticates requests on behalf of an account. The secret is
+// kept sealed (encrypted); only package auth can open it.
+type AccessKey struct {
+	ID           string // the access key id, e.g. AKIA...
+	AccountID    string
+	SealedSecret []byte
+	CreatedAt    time.Time
+}
+
+// OriginDetails says where an entitled data set comes from.
+type OriginDetails struct {
+	ProductID   string `json:"ProductId,omitempty"`
+	DataGrantID string `json:"DataGrantId,omitempty"`
+}
+
+// DataSet is a container of revisions.
+type DataSet struct {
+	AccountID     string
+	ID            string
+	Name          string
+	Description   string
+	AssetType     string
+	Origin        string
+	OriginDetails *OriginDetails
+	SourceID      string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Revision is a container of assets within a data set.
+type Revision struct {
+	AccountID         string
+	DataSetID         string
+	ID                string
+	Comment           string
+	Finalized         bool
+	Revoked           bool
+	RevocationComment string
+	RevokedAt         *time.Time
+	SourceID          string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// Asset is a unit of data inside a revision. Details is the AssetDetails
+// structure exactly as it appears on the wire (a JSON object with one member
+// matching AssetType), so new asset types need no schema change.
+type Asset struct {
+	AccountID  string
+	DataSetID  string
+	RevisionID string
+	ID         string
+	Name       string
+	AssetType  string
+	Details    json.RawMessage
+	SourceID   string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// NewID returns a fresh resource id: 32 lowercase hexadecimal characters from
+// crypto/rand, the shape AWS's ids have.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("resource: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+var idPattern = regexp.MustCompile(`^[a-zA-Z0-9]{30,40}$`)
+
+// ValidID reports whether s has the shape of a resource id.
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
+var accountPattern = regexp.MustCompile(`^\d{12}$`)
+
+// ValidAccountID reports whether s is a 12-digit account id.
+func ValidAccountID(s string) bool { return accountPattern.MatchString(s) }
+
+// Now returns the current time truncated to milliseconds, the precision of
+// timestamps on the wire, so that what is stored is exactly what is returned.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }

@@ -1,0 +1,75 @@
+-- Wharf metadata, first schema. Timestamps are unix milliseconds. Names
+-- leave the river_* prefix to River's job queue tables.
+--
+-- Ids and names use COLLATE "C" (byte order) whatever the database's locale,
+-- so listings sort as SQLite and Go sort them.
+
+CREATE TABLE accounts (
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE access_keys (
+    id            TEXT COLLATE "C" PRIMARY KEY,
+    account_id    TEXT COLLATE "C" NOT NULL REFERENCES accounts (id),
+    sealed_secret BYTEA NOT NULL,
+    created_at    BIGINT NOT NULL
+);
+CREATE INDEX access_keys_account ON access_keys (account_id);
+
+CREATE TABLE data_sets (
+    id             TEXT COLLATE "C" PRIMARY KEY,
+    account_id     TEXT COLLATE "C" NOT NULL,
+    name           TEXT NOT NULL,
+    description    TEXT NOT NULL,
+    asset_type     TEXT NOT NULL,
+    origin         TEXT NOT NULL,
+    origin_details TEXT,            -- JSON object; NULL when there are none
+    source_id      TEXT NOT NULL,
+    created_at     BIGINT NOT NULL,
+    updated_at     BIGINT NOT NULL,
+    UNIQUE (account_id, id)         -- target of the revisions' foreign key
+);
+CREATE INDEX data_sets_listing ON data_sets (account_id, created_at DESC, id DESC);
+CREATE INDEX data_sets_origin_listing ON data_sets (account_id, origin, created_at DESC, id DESC);
+
+CREATE TABLE revisions (
+    id                 TEXT COLLATE "C" PRIMARY KEY,
+    account_id         TEXT COLLATE "C" NOT NULL,
+    data_set_id        TEXT COLLATE "C" NOT NULL,
+    comment            TEXT NOT NULL,
+    finalized          BOOLEAN NOT NULL,
+    revoked            BOOLEAN NOT NULL,
+    revocation_comment TEXT NOT NULL,
+    revoked_at         BIGINT,
+    source_id          TEXT NOT NULL,
+    created_at         BIGINT NOT NULL,
+    updated_at         BIGINT NOT NULL,
+    UNIQUE (account_id, data_set_id, id),
+    FOREIGN KEY (account_id, data_set_id) REFERENCES data_sets (account_id, id) ON DELETE CASCADE
+);
+CREATE INDEX revisions_listing ON revisions (account_id, data_set_id, created_at DESC, id DESC);
+
+CREATE TABLE assets (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    account_id  TEXT COLLATE "C" NOT NULL,
+    data_set_id TEXT COLLATE "C" NOT NULL,
+    revision_id TEXT COLLATE "C" NOT NULL,
+    name        TEXT COLLATE "C" NOT NULL,
+    asset_type  TEXT NOT NULL,
+    details     TEXT NOT NULL,      -- AssetDetails JSON, byte-exact (not JSONB, which reformats)
+    source_id   TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL,
+    FOREIGN KEY (account_id, data_set_id, revision_id)
+        REFERENCES revisions (account_id, data_set_id, id) ON DELETE CASCADE
+);
+CREATE INDEX assets_listing ON assets (account_id, data_set_id, revision_id, name DESC, id DESC);
+
+-- Tags of any resource, by its id (ids are unique across kinds).
+CREATE TABLE tags (
+    resource_id TEXT COLLATE "C" NOT NULL,
+    tag_key     TEXT COLLATE "C" NOT NULL,
+    tag_value   TEXT NOT NULL,
+    PRIMARY KEY (resource_id, tag_key)
+);

@@ -1,0 +1,157 @@
+// Package postgres is the store for replicas sharing one PostgreSQL
+// database, on a pgx connection pool (pgx natively, not database/sql, so
+// that River's riverpgxv5 driver can share Pool() and its pgx.Tx).
+//
+// Inside InTx, single-row reads take SELECT ... FOR UPDATE, so exchange's
+// read-check-write sequences hold the row until they commit. Transactions
+// run at READ COMMITTED, PostgreSQL's default.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wharf-dev/wharf/internal/store"
+	"github.com/wharf-dev/wharf/internal/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrationLockKey names the advisory lock that serialises migrations across
+// replicas starting at once: "wharf_mg" as a big-endian int64.
+const migrationLockKey = 0x77686172665f6d67
+
+// Dialect is PostgreSQL's dialect for the shared queries.
+var Dialect = &sqlstore.Dialect{
+	Name:                 "postgres",
+	NumberedPlaceholders: true,
+	LockRows:             "FOR UPDATE",
+	MigrationLock:        fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", int64(migrationLockKey)),
+	Classify:             classify,
+}
+
+// Store is the PostgreSQL store.
+type Store struct {
+	*sqlstore.Store
+	pool *pgxpool.Pool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at url (postgres://user:pass@host/db?...,
+// or any form pgxpool.ParseConfig accepts) and migrates it.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	migrations, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	handle := poolHandle{pool}
+	if err := sqlstore.Migrate(ctx, handle, Dialect, migrations); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return &Store{Store: sqlstore.New(handle, Dialect), pool: pool}, nil
+}
+
+// Pool returns the connection pool, for River's riverpgxv5 driver.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// TxQueries returns the store's Queries running in tx, a transaction begun
+// on Pool() by someone else (the job engine); they commit or roll it back.
+func (s *Store) TxQueries(tx pgx.Tx) store.Queries { return s.Store.TxQueries(txHandle{tx}) }
+
+// Tx returns the pgx.Tx under q, the Queries an InTx callback was given;
+// false outside a transaction.
+func Tx(q store.Queries) (pgx.Tx, bool) {
+	tx, ok := sqlstore.DriverTx(q)
+	if !ok {
+		return nil, false
+	}
+	pgxTx, ok := tx.(pgx.Tx)
+	return pgxTx, ok
+}
+
+func classify(err error) sqlstore.ErrorKind {
+	var e *pgconn.PgError
+	if !errors.As(err, &e) {
+		return sqlstore.OtherError
+	}
+	switch e.Code {
+	case "23505": // unique_violation
+		return sqlstore.UniqueViolation
+	case "23503": // foreign_key_violation
+		return sqlstore.ForeignKeyViolation
+	}
+	return sqlstore.OtherError
+}
+
+// poolHandle and txHandle adapt pgx to sqlstore's Conn.
+
+type poolHandle struct{ pool *pgxpool.Pool }
+
+func (h poolHandle) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := h.pool.Exec(ctx, query, args...)
+	return tag.RowsAffected(), err
+}
+
+func (h poolHandle) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	rows, err := h.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func (h poolHandle) Begin(ctx context.Context) (sqlstore.Tx, error) {
+	tx, err := h.pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return txHandle{tx}, nil
+}
+
+func (h poolHandle) Ping(ctx context.Context) error { return h.pool.Ping(ctx) }
+
+func (h poolHandle) Close() error {
+	h.pool.Close()
+	return nil
+}
+
+type txHandle struct{ tx pgx.Tx }
+
+func (h txHandle) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := h.tx.Exec(ctx, query, args...)
+	return tag.RowsAffected(), err
+}
+
+func (h txHandle) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	rows, err := h.tx.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func (h txHandle) Commit(ctx context.Context) error   { return h.tx.Commit(ctx) }
+func (h txHandle) Rollback(ctx context.Context) error { return h.tx.Rollback(ctx) }
+func (h txHandle) Driver() any                        { return h.tx }

@@ -1,0 +1,116 @@
+// Package store is Wharf's metadata persistence: one interface, with a
+// SQLite driver (store/sqlite, the embedded default) and a PostgreSQL driver
+// (store/postgres) that both pass the conformance suite in store/storetest.
+//
+// The store is deliberately rule-free: it reads and writes rows. Business
+// rules (a finalized revision is read-only, ...) live in package exchange,
+// which runs each check-then-write inside InTx so that concurrent writers
+// can't interleave between the check and the write.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/wharf-dev/wharf/internal/resource"
+)
+
+// ErrNotFound is returned when a row does not exist, or belongs to another
+// account.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrDuplicate is returned when inserting a row whose key already exists.
+var ErrDuplicate = errors.New("store: duplicate key")
+
+// Cursor is a position in a listing, for keyset pagination. Listings ordered
+// by creation time use Time and ID; asset listings (ordered by name) use Name
+// and ID. Callers treat it as opaque and hand back what Page returned.
+type Cursor struct {
+	Time time.Time `json:"t,omitempty"`
+	Name string    `json:"n,omitempty"`
+	ID   string    `json:"i"`
+}
+
+// PageRequest asks for at most Limit items (Limit >= 1) after After (nil for
+// the first page).
+type PageRequest struct {
+	Limit int
+	After *Cursor
+}
+
+// Page is one page of a listing. Next is nil when there are no more items.
+type Page[T any] struct {
+	Items []T
+	Next  *Cursor
+}
+
+// DataSetFilter narrows ListDataSets. An empty Origin lists every origin.
+type DataSetFilter struct {
+	Origin string
+}
+
+// Queries is every read and write the store offers. Outside a transaction
+// each call is atomic on its own. Inside InTx, single-row Get* calls lock the
+// row they read (SELECT ... FOR UPDATE where the database supports it) until
+// the transaction ends.
+type Queries interface {
+	// Accounts and access keys.
+	InsertAccount(ctx context.Context, a resource.Account) error
+	GetAccount(ctx context.Context, id string) (resource.Account, error)
+	ListAccounts(ctx context.Context) ([]resource.Account, error)
+	InsertAccessKey(ctx context.Context, k resource.AccessKey) error
+	GetAccessKey(ctx context.Context, accessKeyID string) (resource.AccessKey, error)
+
+	// Data sets, scoped to their owning account. Listings are newest first
+	// (CreatedAt descending, then ID descending).
+	InsertDataSet(ctx context.Context, d resource.DataSet) error
+	GetDataSet(ctx context.Context, accountID, id string) (resource.DataSet, error)
+	// UpdateDataSet writes Name, Description and UpdatedAt of the data set
+	// with d's AccountID and ID.
+	UpdateDataSet(ctx context.Context, d resource.DataSet) error
+	// DeleteDataSet removes the data set with its revisions, their assets,
+	// and the tags of all of them.
+	DeleteDataSet(ctx context.Context, accountID, id string) error
+	ListDataSets(ctx context.Context, accountID string, f DataSetFilter, p PageRequest) (Page[resource.DataSet], error)
+
+	// Revisions. Listings are newest first.
+	InsertRevision(ctx context.Context, r resource.Revision) error
+	GetRevision(ctx context.Context, accountID, dataSetID, id string) (resource.Revision, error)
+	// UpdateRevision writes Comment, Finalized, Revoked, RevocationComment,
+	// RevokedAt and UpdatedAt.
+	UpdateRevision(ctx context.Context, r resource.Revision) error
+	// DeleteRevision removes the revision, its assets, and their tags.
+	DeleteRevision(ctx context.Context, accountID, dataSetID, id string) error
+	ListRevisions(ctx context.Context, accountID, dataSetID string, p PageRequest) (Page[resource.Revision], error)
+	CountRevisions(ctx context.Context, accountID, dataSetID string) (int, error)
+
+	// Assets. Listings are ordered by Name descending, then ID descending
+	// (the API reference: "sorted alphabetically in descending order").
+	InsertAsset(ctx context.Context, a resource.Asset) error
+	GetAsset(ctx context.Context, accountID, dataSetID, revisionID, id string) (resource.Asset, error)
+	// UpdateAsset writes Name and UpdatedAt.
+	UpdateAsset(ctx context.Context, a resource.Asset) error
+	// DeleteAsset removes the asset and its tags.
+	DeleteAsset(ctx context.Context, accountID, dataSetID, revisionID, id string) error
+	ListAssets(ctx context.Context, accountID, dataSetID, revisionID string, p PageRequest) (Page[resource.Asset], error)
+	CountAssets(ctx context.Context, accountID, dataSetID, revisionID string) (int, error)
+
+	// Tags, keyed by the tagged resource's id (ids are unique across kinds).
+	// SetTags adds or overwrites the given keys and leaves the others.
+	SetTags(ctx context.Context, resourceID string, tags map[string]string) error
+	RemoveTags(ctx context.Context, resourceID string, keys []string) error
+	// GetTags returns the resource's tags; an empty, non-nil map if none.
+	GetTags(ctx context.Context, resourceID string) (map[string]string, error)
+}
+
+// Store is a metadata store.
+type Store interface {
+	Queries
+	// InTx runs fn in one transaction: committed if fn returns nil, rolled
+	// back otherwise. fn must use only the Queries it is given.
+	InTx(ctx context.Context, fn func(q Queries) error) error
+	// Ping checks that the database answers (for /readyz).
+	Ping(ctx context.Context) error
+	Close() error
+}
