@@ -57,7 +57,7 @@ func decodePageToken(listing, token string) (*store.Cursor, error) {
 	if token == "" {
 		return nil, nil
 	}
-	bad := fault.Validationf("nextToken %q is not a token this listing returned", token)
+	bad := fault.Validationf("nextToken is not a token this listing returned")
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(token, "="))
 	if err != nil {
 		return nil, bad

@@ -2,6 +2,7 @@ package exchange_test
 
 import (
 	"encoding/base64"
+	"strings"
 	"testing"
 
 	"github.com/wharf-dev/wharf/internal/exchange"
@@ -58,7 +59,7 @@ func TestPaginationInput(t *testing.T) {
 	} {
 		_, err := list(tc.in)
 		fe := fault.As(err)
-		if fe == nil || fe.Name != fault.Validation {
+		if fe == nil || fe.Name != fault.Validation || !strings.Contains(fe.Message, tc.want) {
 			t.Errorf("%s: got %v, want ValidationException", tc.name, err)
 		}
 	}

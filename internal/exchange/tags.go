@@ -28,7 +28,7 @@ func (s *Service) TagResource(ctx context.Context, account string, in TagResourc
 		return err
 	}
 	return s.inTx(ctx, "tag resource", func(q store.Queries) error {
-		id, err := lockTaggable(ctx, q, account, target)
+		id, err := resolveTaggable(ctx, q, account, target)
 		if err != nil {
 			return err
 		}
@@ -73,7 +73,7 @@ func (s *Service) UntagResource(ctx context.Context, account string, in UntagRes
 		return err
 	}
 	return s.inTx(ctx, "untag resource", func(q store.Queries) error {
-		id, err := lockTaggable(ctx, q, account, target)
+		id, err := resolveTaggable(ctx, q, account, target)
 		if err != nil {
 			return err
 		}
@@ -92,7 +92,7 @@ func (s *Service) ListTagsForResource(ctx context.Context, account string, in Li
 	if err != nil {
 		return nil, err
 	}
-	id, err := lockTaggable(ctx, s.store, account, target)
+	id, err := resolveTaggable(ctx, s.store, account, target)
 	if err != nil {
 		return nil, err
 	}
@@ -131,9 +131,9 @@ func (s *Service) parseTaggableARN(account, arn string) (resource.ParsedARN, err
 	return p, nil
 }
 
-// lockTaggable checks that the resource exists for the caller (locking its
+// resolveTaggable checks that the resource exists for the caller (locking its
 // row inside a transaction) and returns the id its tags are kept under.
-func lockTaggable(ctx context.Context, q store.Queries, account string, p resource.ParsedARN) (string, error) {
+func resolveTaggable(ctx context.Context, q store.Queries, account string, p resource.ParsedARN) (string, error) {
 	var err error
 	switch p.Kind {
 	case resource.KindDataSet:

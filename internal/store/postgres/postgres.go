@@ -28,8 +28,8 @@ var migrationFiles embed.FS
 // replicas starting at once: "wharf_mg" as a big-endian int64.
 const migrationLockKey = 0x77686172665f6d67
 
-// Dialect is PostgreSQL's dialect for the shared queries.
-var Dialect = &sqlstore.Dialect{
+// dialect is PostgreSQL's dialect for the shared queries.
+var dialect = &sqlstore.Dialect{
 	Name:                 "postgres",
 	NumberedPlaceholders: true,
 	LockRows:             "FOR UPDATE",
@@ -66,11 +66,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, err
 	}
 	handle := poolHandle{pool}
-	if err := sqlstore.Migrate(ctx, handle, Dialect, migrations); err != nil {
+	if err := sqlstore.Migrate(ctx, handle, dialect, migrations); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
-	return &Store{Store: sqlstore.New(handle, Dialect), pool: pool}, nil
+	return &Store{Store: sqlstore.New(handle, dialect), pool: pool}, nil
 }
 
 // Pool returns the connection pool, for River's riverpgxv5 driver.

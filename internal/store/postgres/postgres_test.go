@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"net/url"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -17,9 +18,9 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func open(t *testing.T, url string) *postgres.Store {
+func open(t *testing.T, dbURL string) *postgres.Store {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), url)
+	s, err := postgres.Open(context.Background(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,16 +29,27 @@ func open(t *testing.T, url string) *postgres.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.URL(t)) })
+	storetest.Run(t, func(t *testing.T) store.Store {
+		// A bounded pool per test, so that many parallel tests on a large
+		// machine stay under the server's max_connections.
+		u, err := url.Parse(pgtest.URL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("pool_max_conns", "8")
+		u.RawQuery = q.Encode()
+		return open(t, u.String())
+	})
 }
 
 func TestConcurrentOpensMigrateOnce(t *testing.T) {
-	url := pgtest.URL(t)
+	dbURL := pgtest.URL(t)
 	var wg sync.WaitGroup
 	stores := make([]*postgres.Store, 8)
 	errs := make([]error, len(stores))
 	for i := range stores {
-		wg.Go(func() { stores[i], errs[i] = postgres.Open(context.Background(), url) })
+		wg.Go(func() { stores[i], errs[i] = postgres.Open(context.Background(), dbURL) })
 	}
 	wg.Wait()
 	for i, s := range stores {

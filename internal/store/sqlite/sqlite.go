@@ -35,8 +35,8 @@ const BusyTimeout = 30 * time.Second
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Dialect is SQLite's dialect for the shared queries.
-var Dialect = &sqlstore.Dialect{
+// dialect is SQLite's dialect for the shared queries.
+var dialect = &sqlstore.Dialect{
 	Name:     "sqlite",
 	Classify: classify,
 }
@@ -81,11 +81,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := sqlstore.Migrate(ctx, handle, Dialect, migrations); err != nil {
+	if err := sqlstore.Migrate(ctx, handle, dialect, migrations); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
-	return &Store{Store: sqlstore.New(handle, Dialect), db: db}, nil
+	return &Store{Store: sqlstore.New(handle, dialect), db: db}, nil
 }
 
 // DB returns the database handle, for River's riversqlite driver. It has

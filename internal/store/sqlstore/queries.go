@@ -66,7 +66,7 @@ func (q *queries) atomically(ctx context.Context, fn func(q *queries) error) err
 // where the dialect has no row locks. Deletes use it to wait out writers that
 // hold a child row, so no tag added meanwhile is left behind.
 func (q *queries) lockRows(ctx context.Context, query string, args ...any) error {
-	if true {
+	if q.s.dialect.LockRows == "" {
 		return nil
 	}
 	rows, err := q.conn.Query(ctx, q.s.sql(query+" "+q.s.dialect.LockRows), args...)

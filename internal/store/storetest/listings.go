@@ -69,11 +69,11 @@ func newestFirst[T any](created func(T) time.Time, id func(T) string) func(a, b 
 	}
 }
 
-func dataSetID(d resource.DataSet) string       { return d.ID }
-func dataSetCreated(d resource.DataSet) time.Time { return d.CreatedAt }
-func revisionID(r resource.Revision) string       { return r.ID }
+func dataSetID(d resource.DataSet) string           { return d.ID }
+func dataSetCreated(d resource.DataSet) time.Time   { return d.CreatedAt }
+func revisionID(r resource.Revision) string         { return r.ID }
 func revisionCreated(r resource.Revision) time.Time { return r.CreatedAt }
-func assetID(a resource.Asset) string             { return a.ID }
+func assetID(a resource.Asset) string               { return a.ID }
 
 var listingTests = []test{
 	{"DataSetsNewestFirstEachOnce", func(t *testing.T, e *env) {

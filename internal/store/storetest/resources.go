@@ -375,11 +375,11 @@ var assetTests = []test{
 		a := e.asset(r)
 		otherRevision := e.revision(e.dataSet(r.AccountID))
 		for what, key := range map[string][4]string{
-			"another account":   {newAccountID(), a.DataSetID, a.RevisionID, a.ID},
-			"another data set":  {a.AccountID, otherRevision.DataSetID, a.RevisionID, a.ID},
-			"another revision":  {a.AccountID, a.DataSetID, otherRevision.ID, a.ID},
+			"another account":    {newAccountID(), a.DataSetID, a.RevisionID, a.ID},
+			"another data set":   {a.AccountID, otherRevision.DataSetID, a.RevisionID, a.ID},
+			"another revision":   {a.AccountID, a.DataSetID, otherRevision.ID, a.ID},
 			"both other parents": {a.AccountID, otherRevision.DataSetID, otherRevision.ID, a.ID},
-			"a missing id":      {a.AccountID, a.DataSetID, a.RevisionID, resource.NewID()},
+			"a missing id":       {a.AccountID, a.DataSetID, a.RevisionID, resource.NewID()},
 		} {
 			_, err := e.s.GetAsset(e.ctx, key[0], key[1], key[2], key[3])
 			wantErr(t, "GetAsset from "+what, err, store.ErrNotFound)
