@@ -45,6 +45,15 @@ func findCLIs(t *testing.T) []awsCLI {
 		if _, err := os.Stat(p); err != nil {
 			continue
 		}
+		// A pyenv shim runs `pyenv exec` (half a second) before the CLI
+		// itself; call the CLI it resolves to directly.
+		if strings.Contains(p, "/.pyenv/shims/") {
+			if out, err := exec.Command("pyenv", "which", "aws").Output(); err == nil {
+				if real := strings.TrimSpace(string(out)); real != "" {
+					p = real
+				}
+			}
+		}
 		out, err := exec.Command(p, "--version").CombinedOutput()
 		if err != nil {
 			t.Logf("ignoring %s: --version failed: %v: %s", p, err, out)
