@@ -45,7 +45,7 @@ func (e *ObjectError) Error() string {
 	switch {
 	case errors.Is(e.Reason, ErrNoSuchBucket):
 		return fmt.Sprintf("s3 %s %s: bucket %q does not exist", e.Op, where, e.Bucket)
-	case errors.Is(e.Reason, ErrNoSuchKey):
+	case errors.Is(e.Reason, ErrNoSuchKey) && e.Key != "":
 		return fmt.Sprintf("s3 %s %s: key %q does not exist in bucket %q", e.Op, where, e.Key, e.Bucket)
 	case e.Reason != nil && e.Cause != nil:
 		return fmt.Sprintf("s3 %s %s: %v: %v", e.Op, where, e.Reason, e.Cause)
@@ -128,4 +128,10 @@ func httpStatus(err error) int {
 		return respErr.HTTPStatusCode()
 	}
 	return 0
+}
+
+// hasCode reports whether err carries the endpoint's error code.
+func hasCode(err error, code string) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
 }

@@ -170,6 +170,7 @@ func NewEndpoint(p Profile) (*Endpoint, error) {
 		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
 			p.AccessKeyID, p.SecretAccessKey, p.SessionToken)),
 		UsePathStyle: p.PathStyle,
+		DisableLogOutputChecksumValidationSkipped: true,
 	}
 	if base != "" {
 		opts.BaseEndpoint = aws.String(base)
@@ -179,6 +180,18 @@ func NewEndpoint(p Profile) (*Endpoint, error) {
 		identity: Identity{URL: base, AccessKeyID: p.AccessKeyID},
 		region:   region,
 	}, nil
+}
+
+// NewEndpointFromClient wraps a client built elsewhere (a custom HTTP
+// client, instrumentation). The caller vouches for id: it must name the
+// client's endpoint URL and access key id, or SameEndpoint will be wrong.
+func NewEndpointFromClient(client *s3.Client, id Identity) (*Endpoint, error) {
+	u, err := normalizeURL(id.URL)
+	if err != nil {
+		return nil, err
+	}
+	id.URL = u
+	return &Endpoint{client: client, identity: id, region: client.Options().Region}, nil
 }
 
 func normalizeURL(raw string) (string, error) {
@@ -224,7 +237,12 @@ func loadAmbient(ctx context.Context) (*ambient, error) {
 	if hasForced {
 		pathStyle = forced
 	}
-	client = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
+	client = s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = pathStyle
+		// MinIO and other servers often send no checksum to validate; the
+		// SDK would log that on every GetObject.
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
 	return &ambient{
 		endpoint: &Endpoint{client: client, identity: Identity{URL: base}, region: cfg.Region},
 		creds:    cfg.Credentials,

@@ -328,11 +328,11 @@ func upload(ctx context.Context, dst Location, r io.Reader, size int64, enc Encr
 	}
 	if size <= t.PartSize {
 		buf := make([]byte, size)
-		if err := readPart(r, buf); err != nil {
-			return "", false, objectError("put", dst.Bucket, dst.Key, ErrSizeMismatch, err)
+		if err := readPart(dst, r, buf); err != nil {
+			return "", false, err
 		}
-		if err := expectEOF(r); err != nil {
-			return "", false, objectError("put", dst.Bucket, dst.Key, ErrSizeMismatch, err)
+		if err := expectEOF(dst, r); err != nil {
+			return "", false, err
 		}
 		out, err := dst.Endpoint.client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: &dst.Bucket, Key: &dst.Key, Body: bytes.NewReader(buf), ContentLength: aws.Int64(size),
@@ -369,8 +369,8 @@ func upload(ctx context.Context, dst Location, r io.Reader, size int64, enc Encr
 			if buf == nil {
 				buf = make([]byte, partSize)
 			}
-			if err := readPart(r, buf[:n]); err != nil {
-				return objectError("put", dst.Bucket, dst.Key, ErrSizeMismatch, err)
+			if err := readPart(dst, r, buf[:n]); err != nil {
+				return err
 			}
 			num := part
 			g.Go(func() error {
@@ -387,35 +387,45 @@ func upload(ctx context.Context, dst Location, r io.Reader, size int64, enc Encr
 				return nil
 			})
 		}
-		if err := expectEOF(r); err != nil {
-			return objectError("put", dst.Bucket, dst.Key, ErrSizeMismatch, err)
-		}
-		return nil
+		return expectEOF(dst, r)
 	})
 	return etag, true, err
 }
 
-// readPart fills buf from r; running out early is a size mismatch.
-func readPart(r io.Reader, buf []byte) error {
+// readError is a failure to read the data being written (not to write it).
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "read the data: " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// readPart fills buf from r. A stream that ends early is ErrSizeMismatch.
+func readPart(dst Location, r io.Reader, buf []byte) error {
 	n, err := io.ReadFull(r, buf)
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("the stream ended after fewer bytes than declared (%d short in this part)", len(buf)-n)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return objectError("put", dst.Bucket, dst.Key, ErrSizeMismatch,
+			fmt.Errorf("the stream ended %d bytes short of this part", len(buf)-n))
+	default:
+		return objectError("put", dst.Bucket, dst.Key, nil, &readError{err})
 	}
-	return err
 }
 
-func expectEOF(r io.Reader) error {
+// expectEOF checks r has nothing left. More data is ErrSizeMismatch.
+func expectEOF(dst Location, r io.Reader) error {
 	var b [1]byte
 	for {
 		n, err := r.Read(b[:])
 		if n > 0 {
-			return errors.New("the stream holds more bytes than declared")
+			return objectError("put", dst.Bucket, dst.Key, ErrSizeMismatch,
+				errors.New("the stream holds more bytes than declared"))
 		}
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
-			return err
+			return objectError("put", dst.Bucket, dst.Key, nil, &readError{err})
 		}
 	}
 }
@@ -512,8 +522,7 @@ func (m *multipart) abort(ctx context.Context) error {
 	_, err := m.dst.Endpoint.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: &m.dst.Bucket, Key: &m.dst.Key, UploadId: &m.id,
 	})
-	var nsu *types.NoSuchUpload
-	if errors.As(err, &nsu) {
+	if hasCode(err, "NoSuchUpload") {
 		return nil
 	}
 	return err
@@ -521,9 +530,9 @@ func (m *multipart) abort(ctx context.Context) error {
 
 // Copy strategies.
 const (
-	StrategyCopyObject    = "CopyObject"    // one server-side CopyObject
+	StrategyCopyObject    = "CopyObject"     // one server-side CopyObject
 	StrategyMultipartCopy = "UploadPartCopy" // a server-side multipart copy
-	StrategyStream        = "stream"        // GetObject streamed into a (multipart) upload
+	StrategyStream        = "stream"         // GetObject streamed into a (multipart) upload
 )
 
 // CopyOptions configure Copy.
@@ -724,9 +733,13 @@ func streamCopy(ctx context.Context, src, dst Location, info ObjectInfo, enc Enc
 	etag, _, err := upload(ctx, dst, body, info.Size, enc, ctype, t, prog)
 	if err != nil {
 		var oe *ObjectError
-		if errors.As(err, &oe) && oe.Reason == ErrSizeMismatch {
+		var re *readError
+		switch {
+		case errors.As(err, &oe) && oe.Reason == ErrSizeMismatch:
 			// The source's body ended early or ran long: the source's fault.
 			return "", objectError("copy", src.Bucket, src.Key, ErrSourceChanged, oe.Cause)
+		case errors.As(err, &re):
+			return "", classify("get", src.Bucket, src.Key, re.err)
 		}
 		return "", err
 	}
@@ -744,29 +757,56 @@ func AbortUploads(ctx context.Context, ep *Endpoint, bucket, prefix string) (int
 // AbortUploadsBefore is AbortUploads limited to uploads initiated before
 // cutoff (all of them when cutoff is zero), so that a process can clean up
 // after crashed ones while others are still uploading under the prefix.
+//
+// The uploads are listed without a server-side prefix and filtered here:
+// MinIO's ListMultipartUploads matches its Prefix against whole keys only,
+// so a server-side prefix would miss uploads on MinIO.
 func AbortUploadsBefore(ctx context.Context, ep *Endpoint, bucket, prefix string, cutoff time.Time) (int, error) {
+	return abortUploads(ctx, ep, bucket, "", func(key string) bool { return strings.HasPrefix(key, prefix) }, cutoff)
+}
+
+// AbortUploadsAt aborts the multipart uploads to exactly loc's key, such as
+// the one a crashed export left at its destination, and returns how many it
+// aborted. A job that resumes a copy calls it before writing the key again.
+func AbortUploadsAt(ctx context.Context, loc Location) (int, error) {
+	if err := loc.validate("destination"); err != nil {
+		return 0, err
+	}
+	return abortUploads(ctx, loc.Endpoint, loc.Bucket, loc.Key, func(key string) bool { return key == loc.Key }, time.Time{})
+}
+
+// abortUploads aborts the uploads whose keys match, listing them with the
+// server-side prefix listPrefix (which must be "" or a whole key, for
+// MinIO).
+func abortUploads(ctx context.Context, ep *Endpoint, bucket, listPrefix string, match func(string) bool,
+	cutoff time.Time) (int, error) {
 	if ep == nil || bucket == "" {
-		return 0, errors.New("s3access: AbortUploads needs an endpoint and a bucket")
+		return 0, errors.New("s3access: aborting uploads needs an endpoint and a bucket")
 	}
 	aborted := 0
 	in := &s3.ListMultipartUploadsInput{Bucket: &bucket}
-	if prefix != "" {
-		in.Prefix = &prefix
+	if listPrefix != "" {
+		in.Prefix = &listPrefix
 	}
 	for {
 		out, err := ep.client.ListMultipartUploads(ctx, in)
+		if hasCode(err, "NoSuchUpload") {
+			return aborted, nil // some servers' way of saying "no uploads in this bucket"
+		}
 		if err != nil {
 			return aborted, notFoundDetail(ctx, "list-uploads", Location{Endpoint: ep, Bucket: bucket}, err)
 		}
 		for _, u := range out.Uploads {
+			if !match(aws.ToString(u.Key)) {
+				continue
+			}
 			if !cutoff.IsZero() && u.Initiated != nil && !u.Initiated.Before(cutoff) {
 				continue
 			}
 			_, err := ep.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 				Bucket: &bucket, Key: u.Key, UploadId: u.UploadId,
 			})
-			var nsu *types.NoSuchUpload
-			if err != nil && !errors.As(err, &nsu) {
+			if err != nil && !hasCode(err, "NoSuchUpload") {
 				return aborted, classify("abort-upload", bucket, aws.ToString(u.Key), err)
 			}
 			aborted++

@@ -8,7 +8,8 @@
 // independent servers (other endpoints, other credentials). When MinIO is
 // not installed, versitygw (`go install
 // github.com/versity/versitygw/cmd/versitygw@latest`) over a POSIX
-// directory is used instead; it has no KMS (Server.HasKMS is false).
+// directory is used instead; it has no server-side encryption (Server.HasSSE
+// and Server.HasKMS are false).
 //
 // With WHARF_TEST_S3_URL, WHARF_TEST_S3_ACCESS_KEY and
 // WHARF_TEST_S3_SECRET_KEY set (and optionally WHARF_TEST_S3_KMS_KEY),
@@ -32,7 +33,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +85,10 @@ type Server struct {
 
 // HasKMS reports whether the server can encrypt with SSE-KMS.
 func (s *Server) HasKMS() bool { return s.KMSKeyID != "" }
+
+// HasSSE reports whether the server applies server-side encryption
+// (AES256) and reports it back. versitygw's POSIX backend ignores it.
+func (s *Server) HasSSE() bool { return s.Kind != "versitygw" }
 
 // Start returns the test binary's shared server, starting it on first use.
 func Start(t testing.TB) *Server {
@@ -307,9 +311,10 @@ var errNoBinary = errors.New("no S3 server binary")
 
 // process is a server s3test started.
 type process struct {
-	cmd *exec.Cmd
-	dir string
-	log *bytes.Buffer
+	cmd    *exec.Cmd
+	dir    string
+	out    *syncWriter
+	exited chan struct{} // closed once the server has exited
 }
 
 func startLocal(name string) (*Server, error) {
@@ -380,46 +385,48 @@ func launch(s *Server, bin, dir string, port int) (*process, error) {
 			"--access", s.AccessKeyID, "--secret", s.SecretAccessKey, "--region", Region, "posix", data)
 		env = append(env, "HOME="+dir)
 	}
-	log := &bytes.Buffer{}
+	out := &syncWriter{}
 	cmd.Env = env
 	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = &syncWriter{w: log}, &syncWriter{w: log}
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %v", s.Kind, err)
 	}
-	p := &process{cmd: cmd, dir: dir, log: log}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	if err := waitReady(s, exited); err != nil {
-		_ = cmd.Process.Kill()
-		<-exited
-		return nil, fmt.Errorf("%s did not start: %v\n%s", s.Kind, err, p.output())
+	p := &process{cmd: cmd, dir: dir, out: out, exited: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		close(p.exited)
+	}()
+	if err := waitReady(s, p.exited); err != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-p.exited
+		return nil, fmt.Errorf("%s did not start: %v\n%s", s.Kind, err, out.String())
 	}
 	startWatchdog(cmd.Process.Pid, dir)
 	return p, nil
 }
 
-func (p *process) output() string {
-	w := p.cmd.Stdout.(*syncWriter)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return p.log.String()
-}
-
+// syncWriter collects a server's output.
 type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (w *syncWriter) Write(b []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.w.Write(b)
+	return w.buf.Write(b)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
 
 // waitReady waits until the server answers an S3 request.
-func waitReady(s *Server, exited <-chan error) error {
+func waitReady(s *Server, exited <-chan struct{}) error {
 	deadline := time.Now().Add(60 * time.Second)
 	c := s.Client()
 	for {
@@ -430,8 +437,8 @@ func waitReady(s *Server, exited <-chan error) error {
 			return nil
 		}
 		select {
-		case werr := <-exited:
-			return fmt.Errorf("exited: %v", werr)
+		case <-exited:
+			return errors.New("the server exited")
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -522,21 +529,11 @@ func stopAll() {
 
 func (p *process) stop() {
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		// Wait was called by launch's goroutine; poll for the exit instead.
-		for syscall.Kill(p.cmd.Process.Pid, 0) == nil {
-			time.Sleep(50 * time.Millisecond)
-		}
-		close(done)
-	}()
 	select {
-	case <-done:
+	case <-p.exited:
 	case <-time.After(10 * time.Second):
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.exited
 	}
 	os.RemoveAll(p.dir)
 }
-
-// HTTPGet is a helper for tests that check raw HTTP behaviour.
-var _ = http.MethodGet
