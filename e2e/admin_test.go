@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dataexchange"
@@ -135,5 +137,19 @@ func TestGeneratedRootCredentials(t *testing.T) {
 		assert.Equal(t, aws.ToString(ds.Arn), aws.ToString(got.Arn))
 		resp := s2.raw(t, "GET", "/readyz", "", nil)
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+		// Configuring that key id with another secret is refused at start:
+		// Wharf does not rotate secrets in place.
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, wharfBin, append([]string{"serve", "--listen", "127.0.0.1:0"}, s2.storeFlags()...)...)
+		cmd.Env = append(baseEnv(), "WHARF_ROOT_ACCESS_KEY_ID="+gen.AccessKeyID, "WHARF_ROOT_SECRET_ACCESS_KEY=a-different-secret")
+		refusal, err := cmd.CombinedOutput()
+		require.Error(t, err, "wharf serve must refuse a known key id with another secret; output:\n%s", refusal)
+		require.NoError(t, ctx.Err(), "wharf serve kept running instead of refusing to start")
+		assert.Contains(t, string(refusal), gen.AccessKeyID, "the refusal names the key")
+		assert.NotContains(t, string(refusal), gen.SecretAccessKey)
+		_, err = s2.client(gen).GetDataSet(ctx, &dataexchange.GetDataSetInput{DataSetId: ds.Id})
+		require.NoError(t, err, "the original secret still works")
 	})
 }

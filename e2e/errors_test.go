@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dataexchange"
@@ -97,6 +99,11 @@ func TestSDKErrors(t *testing.T) {
 				_, err = c.ListRevisionAssets(ctx, &dataexchange.ListRevisionAssetsInput{DataSetId: ds.Id, RevisionId: rev.Id, MaxResults: n})
 				requireValidation(t, err)
 			}
+			// A malformed id is a ValidationException, not a missing resource.
+			_, err = c.GetDataSet(ctx, &dataexchange.GetDataSetInput{DataSetId: aws.String("not-an-id")})
+			requireValidation(t, err)
+			_, err = c.GetRevision(ctx, &dataexchange.GetRevisionInput{DataSetId: ds.Id, RevisionId: aws.String("x")})
+			requireValidation(t, err)
 			_, err = c.ListDataSets(ctx, &dataexchange.ListDataSetsInput{NextToken: aws.String("not-a-token")})
 			requireValidation(t, err)
 			_, err = c.ListDataSets(ctx, &dataexchange.ListDataSetsInput{Origin: aws.String("STOLEN")})
@@ -126,4 +133,16 @@ func TestSDKErrors(t *testing.T) {
 			requireConflict(t, err, "", "")
 		})
 	})
+}
+
+// TestUnknownOperation checks that a signed request naming no operation is
+// UnknownOperationException (404), and an unsigned one is refused first.
+func TestUnknownOperation(t *testing.T) {
+	s := startServer(t, backends[0])
+	for _, p := range []string{"/v1/no-such-thing", "/v2/data-sets"} {
+		resp := s.signed(t, s.Root, "GET", p, "", time.Now(), nil)
+		checkRawError(t, resp, http.StatusNotFound, "UnknownOperationException")
+		resp = s.raw(t, "GET", p, "", nil)
+		checkRawError(t, resp, http.StatusForbidden, "MissingAuthenticationTokenException")
+	}
 }

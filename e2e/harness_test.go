@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -74,7 +73,9 @@ func goTool() string {
 }
 
 func buildWharf(out string) error {
-	cmd := exec.Command(goTool(), "build", "-o", out, "github.com/wharf-dev/wharf/cmd/wharf")
+	// -buildvcs=false: the tests need no VCS stamp, and stamping fails in
+	// a checkout git refuses to read (another owner) or where git is absent.
+	cmd := exec.Command(goTool(), "build", "-buildvcs=false", "-o", out, "github.com/wharf-dev/wharf/cmd/wharf")
 	cmd.Stdout = os.Stderr
 	cmd.Stderr = os.Stderr
 	return cmd.Run()
@@ -138,6 +139,11 @@ type server struct {
 	err    error // Wait's result, valid once exited is closed
 
 	stopOnce sync.Once
+	// openMu serialises the processes and connections this test opens on
+	// the store (admin commands, openStore). Concurrent opens of one SQLite
+	// file are the store's own test's business (internal/store/sqlite);
+	// here they would only make the e2e tests flaky.
+	openMu sync.Mutex
 }
 
 type serverOptions struct {
@@ -245,6 +251,13 @@ func (s *server) launch(t *testing.T, port int, o serverOptions) error {
 			return fmt.Errorf("wharf serve exited before it was ready: %v", s.err)
 		default:
 		}
+		// Wait for our server's "serving" log line (it names the address)
+		// before probing, so that a parallel test's server that grabbed the
+		// port can't answer for it.
+		if !strings.Contains(s.stderr.String(), listen) {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
 		resp, err := client.Get(s.URL + "/readyz")
 		if err == nil {
 			resp.Body.Close()
@@ -256,7 +269,7 @@ func (s *server) launch(t *testing.T, port int, o serverOptions) error {
 	}
 	_ = cmd.Process.Kill()
 	<-s.exited
-	return errors.New("timed out waiting for /readyz")
+	return fmt.Errorf("timed out waiting for a log line naming %s and for /readyz to answer 200", listen)
 }
 
 // stop sends SIGTERM and checks for a clean exit (status 0). Only the
@@ -348,7 +361,9 @@ func (s *server) admin(t *testing.T, args ...string) (stdout, stderr string, err
 	cmd.Env = baseEnv()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	s.openMu.Lock()
 	err = cmd.Run()
+	s.openMu.Unlock()
 	return out.String(), errb.String(), err
 }
 
@@ -424,6 +439,8 @@ func (s *server) openStore(t *testing.T) store.Store {
 		st  store.Store
 		err error
 	)
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
 	if s.Database == "" {
 		st, err = sqlite.Open(ctx, filepath.Join(s.DataDir, "wharf.db"))
 	} else {

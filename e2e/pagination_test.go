@@ -178,5 +178,9 @@ func TestPagination(t *testing.T) {
 			firstIDs = append(firstIDs, aws.ToString(d.Id))
 		}
 		assert.Equal(t, orders["data sets"][0], append(firstIDs, rest...), "resuming from a NextToken after an insert")
+
+		// A token from one listing is refused by another.
+		_, err = c.ListDataSetRevisions(ctx, &dataexchange.ListDataSetRevisionsInput{DataSetId: aws.String(dsID), NextToken: first.NextToken})
+		requireValidation(t, err)
 	})
 }

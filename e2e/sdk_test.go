@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -304,6 +305,25 @@ func TestSDKRevisionsAndAssets(t *testing.T) {
 		require.Len(t, revs.Revisions, 3)
 		assert.Equal(t, rvv, revFromEntry(revs.Revisions[2]), "the list shows the revocation")
 
+		// A revoked revision can't be un-finalized, edited or deleted, nor
+		// its assets renamed; its assets can be deleted (docs/behaviour.md).
+		_, err = c.UpdateRevision(ctx, &dataexchange.UpdateRevisionInput{
+			DataSetId: aws.String(dsID), RevisionId: aws.String(r1.Id), Finalized: aws.Bool(false),
+		})
+		requireConflict(t, err, types.ResourceTypeRevision, r1.Id)
+		_, err = c.DeleteRevision(ctx, &dataexchange.DeleteRevisionInput{DataSetId: aws.String(dsID), RevisionId: aws.String(r1.Id)})
+		requireConflict(t, err, types.ResourceTypeRevision, r1.Id)
+		_, err = c.UpdateAsset(ctx, &dataexchange.UpdateAssetInput{
+			DataSetId: aws.String(dsID), RevisionId: aws.String(r1.Id), AssetId: aws.String(inserted[0].ID), Name: aws.String("nope"),
+		})
+		requireConflict(t, err, "", "")
+		_, err = c.DeleteAsset(ctx, &dataexchange.DeleteAssetInput{DataSetId: aws.String(dsID), RevisionId: aws.String(r1.Id), AssetId: aws.String(inserted[0].ID)})
+		require.NoError(t, err, "the assets of a revoked revision can be deleted")
+		got, err = c.GetRevision(ctx, &dataexchange.GetRevisionInput{DataSetId: aws.String(dsID), RevisionId: aws.String(r1.Id)})
+		require.NoError(t, err)
+		assert.True(t, got.Revoked)
+		assert.True(t, got.Finalized)
+
 		// DeleteRevision of a revision without assets.
 		_, err = c.DeleteRevision(ctx, &dataexchange.DeleteRevisionInput{DataSetId: aws.String(dsID), RevisionId: aws.String(r2.Id)})
 		require.NoError(t, err)
@@ -343,6 +363,8 @@ func TestSDKTags(t *testing.T) {
 		require.NoError(t, err)
 		revOut, err := c.CreateRevision(ctx, &dataexchange.CreateRevisionInput{DataSetId: dsOut.Id, Tags: map[string]string{"stage": "raw"}})
 		require.NoError(t, err)
+		asset := s.insertAssets(t, s.Root.AccountID, aws.ToString(dsOut.Id), aws.ToString(revOut.Id), "tagged.csv")[0]
+		assetArn := assetARN(s.Root.AccountID, aws.ToString(dsOut.Id), aws.ToString(revOut.Id), asset.ID)
 
 		for _, tc := range []struct {
 			name    string
@@ -360,11 +382,23 @@ func TestSDKTags(t *testing.T) {
 				require.NoError(t, err)
 				return o.Tags
 			}},
+			{"asset", assetArn, map[string]string{}, func() map[string]string {
+				o, err := c.GetAsset(ctx, &dataexchange.GetAssetInput{DataSetId: dsOut.Id, RevisionId: revOut.Id, AssetId: aws.String(asset.ID)})
+				require.NoError(t, err)
+				return o.Tags
+			}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
+				if len(tc.initial) == 0 {
+					assert.Empty(t, tc.get())
+				}
 				lt, err := c.ListTagsForResource(ctx, &dataexchange.ListTagsForResourceInput{ResourceArn: aws.String(tc.arn)})
 				require.NoError(t, err)
-				assert.Equal(t, tc.initial, lt.Tags, "tags given on Create")
+				if len(tc.initial) == 0 {
+					assert.Empty(t, lt.Tags)
+				} else {
+					assert.Equal(t, tc.initial, lt.Tags, "tags given on Create")
+				}
 
 				_, err = c.TagResource(ctx, &dataexchange.TagResourceInput{
 					ResourceArn: aws.String(tc.arn), Tags: map[string]string{"a": "1", "b": "2", "with space": "x/y=z"},
@@ -428,12 +462,34 @@ func TestSDKTags(t *testing.T) {
 		_, err = c.ListTagsForResource(ctx, &dataexchange.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:s3:::bucket")})
 		requireCode(t, err, 400, "ValidationException")
 
+		// Reserved keys, over-long keys and values, and more than 50 tags
+		// are refused, and change nothing.
+		many := map[string]string{}
+		for i := 0; i < 51; i++ {
+			many[fmt.Sprintf("k%02d", i)] = "v"
+		}
+		for _, tags := range []map[string]string{
+			{"aws:reserved": "x"},
+			{"AWS:Reserved": "x"},
+			{strings.Repeat("k", 129): "x"},
+			{"k": strings.Repeat("v", 257)},
+			many,
+		} {
+			_, err = c.TagResource(ctx, &dataexchange.TagResourceInput{ResourceArn: dsOut.Arn, Tags: tags})
+			requireCode(t, err, 400, "ValidationException")
+		}
+		lt, err := c.ListTagsForResource(ctx, &dataexchange.ListTagsForResourceInput{ResourceArn: dsOut.Arn})
+		require.NoError(t, err)
+		assert.Empty(t, lt.Tags)
+
 		// Deleting the data set deletes its tags and its revision's tags.
 		_, err = c.DeleteDataSet(ctx, &dataexchange.DeleteDataSetInput{DataSetId: dsOut.Id})
 		require.NoError(t, err)
 		_, err = c.ListTagsForResource(ctx, &dataexchange.ListTagsForResourceInput{ResourceArn: dsOut.Arn})
 		requireCode(t, err, 404, "ResourceNotFoundException")
 		_, err = c.ListTagsForResource(ctx, &dataexchange.ListTagsForResourceInput{ResourceArn: revOut.Arn})
+		requireCode(t, err, 404, "ResourceNotFoundException")
+		_, err = c.ListTagsForResource(ctx, &dataexchange.ListTagsForResourceInput{ResourceArn: aws.String(assetArn)})
 		requireCode(t, err, 404, "ResourceNotFoundException")
 	})
 }
