@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wharf-dev/wharf/internal/auth"
+	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/resource"
 	"github.com/wharf-dev/wharf/internal/store"
 )
@@ -110,6 +111,10 @@ func newMigrateCommand() *cobra.Command {
 			}
 			st, err := sf.open(cmd.Context())
 			if err != nil {
+				return err
+			}
+			if err := jobs.Migrate(cmd.Context(), st, nil); err != nil {
+				st.Close()
 				return err
 			}
 			fmt.Fprintln(os.Stderr, "migrated", sf.describe())

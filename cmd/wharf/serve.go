@@ -8,13 +8,19 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/wharf-dev/wharf/internal/api"
 	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/exchange"
+	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/store"
 )
 
@@ -25,6 +31,9 @@ type serveFlags struct {
 	logFormat       string
 	logLevel        string
 	shutdownTimeout time.Duration
+	jobTimeout      time.Duration
+	jobRetention    dayDuration
+	jobConcurrency  map[string]int
 }
 
 func newServeCommand() *cobra.Command {
@@ -45,7 +54,15 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&f.region, "region", "us-east-1", "the AWS region Wharf answers as (in ARNs and SigV4 scopes)")
 	cmd.Flags().StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	cmd.Flags().DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
+	cmd.Flags().DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second,
+		"how long SIGTERM waits for in-flight requests and job runs (runs get half of it, then hand their jobs over)")
+	cmd.Flags().DurationVar(&f.jobTimeout, "job-timeout", jobs.DefaultJobTimeout,
+		"how long a job may run, from the start of its first run, before it ends TIMED_OUT")
+	f.jobRetention = dayDuration(jobs.DefaultRetention)
+	cmd.Flags().Var(&f.jobRetention, "job-retention",
+		"how long jobs are kept after their creation (a Go duration, or whole days like 90d)")
+	cmd.Flags().StringToIntVar(&f.jobConcurrency, "job-concurrency", nil,
+		"jobs of a type in progress at once, across replicas: TYPE=N[,TYPE=N...] (default AWS's: 10 per type; 5 for EXPORT_REVISIONS_TO_S3, IMPORT_ASSETS_FROM_LAKE_FORMATION_TAG_POLICY and CREATE_S3_DATA_ACCESS_FROM_S3_BUCKET)")
 	return cmd
 }
 
@@ -103,8 +120,37 @@ func serve(ctx context.Context, f serveFlags) error {
 			created.AccessKeyID, created.SecretAccessKey, created.AccountID)
 	}
 
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	jobService, err := jobs.New(ctx, st, jobs.Config{
+		Region: f.region,
+		// The runners of the job types Wharf supports register here; the
+		// other types are refused at CreateJob.
+		Runners:     map[string]jobs.Runner{},
+		JobTimeout:  f.jobTimeout,
+		Retention:   time.Duration(f.jobRetention),
+		Concurrency: f.jobConcurrency,
+		Logger:      logger,
+		Metrics:     registry,
+	})
+	if err != nil {
+		return err
+	}
+	if err := jobService.Start(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		// After an early return; a no-op after the shutdown below.
+		stopCtx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
+		defer cancel()
+		_ = jobService.Stop(stopCtx)
+	}()
+	logger.Info("job engine running", "job_timeout", f.jobTimeout, "job_retention", f.jobRetention.String())
+
 	handler := api.New(api.Config{
 		Service:       exchange.New(st, f.region),
+		Jobs:          jobService,
+		Metrics:       promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Authenticator: auth.NewVerifier(keyring, f.region),
 		Logger:        logger,
 		Region:        f.region,
@@ -123,17 +169,59 @@ func serve(ctx context.Context, f serveFlags) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	var stopErr error
 	select {
-	case err := <-serveErr:
-		return err
+	case stopErr = <-serveErr:
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "timeout", f.shutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
+	// Requests and job runs wind down together. Runs still going at half
+	// the timeout are cancelled and their jobs handed over: another
+	// replica, or this one restarted, resumes them.
+	jobsStopped := make(chan error, 1)
+	go func() { jobsStopped <- jobService.Stop(shutdownCtx) }()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) && stopErr == nil {
+		stopErr = fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-jobsStopped; err != nil {
+		logger.Warn("job runs did not all stop in time; their leases expire instead", "error", err)
+	}
+	if stopErr != nil && !errors.Is(stopErr, http.ErrServerClosed) {
+		return stopErr
 	}
 	logger.Info("stopped")
 	return nil
 }
+
+// dayDuration is a duration flag that also takes whole days ("90d"), the
+// unit retention periods are spoken in.
+type dayDuration time.Duration
+
+func (d *dayDuration) Set(s string) error {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a whole number of days", s)
+		}
+		*d = dayDuration(time.Duration(n) * 24 * time.Hour)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = dayDuration(v)
+	return nil
+}
+
+func (d *dayDuration) String() string {
+	v := time.Duration(*d)
+	if v > 0 && v%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(v/(24*time.Hour))) + "d"
+	}
+	return v.String()
+}
+
+func (d *dayDuration) Type() string { return "duration" }

@@ -3,7 +3,8 @@
 // package exchange and the results (or AWS-shaped errors) back into JSON.
 //
 // Layout: this file routes and wraps every request; one file per resource
-// holds its operations (datasets.go, revisions.go, assets.go, tags.go);
+// holds its operations (datasets.go, revisions.go, assets.go, tags.go,
+// jobs.go);
 // shapes.go has the wire structs and errors.go the error responses.
 package api
 
@@ -21,6 +22,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/fault"
+	"github.com/wharf-dev/wharf/internal/jobs"
 )
 
 // Authenticator identifies the caller of a request. A failure is a
@@ -34,6 +36,12 @@ type Authenticator interface {
 type Config struct {
 	Service       *exchange.Service
 	Authenticator Authenticator
+	// Jobs serves the job operations; nil leaves them out (they answer
+	// UnknownOperationException).
+	Jobs *jobs.Service
+	// Metrics, when set, is served at GET /metrics without authentication
+	// (like /healthz), for Prometheus.
+	Metrics http.Handler
 	// Logger receives the access log and the causes of internal errors;
 	// nil means slog.Default().
 	Logger *slog.Logger
@@ -47,6 +55,7 @@ type Config struct {
 
 type server struct {
 	svc   *exchange.Service
+	jobs  *jobs.Service
 	authn Authenticator
 	log   *slog.Logger
 	ready func(context.Context) error
@@ -61,13 +70,19 @@ func New(cfg Config) http.Handler {
 	if cfg.Region != "" && cfg.Region != cfg.Service.Region() {
 		panic(fmt.Sprintf("api: Config.Region %q differs from the Service's region %q", cfg.Region, cfg.Service.Region()))
 	}
-	s := &server{svc: cfg.Service, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready}
+	if cfg.Jobs != nil && cfg.Jobs.Region() != cfg.Service.Region() {
+		panic(fmt.Sprintf("api: the jobs' region %q differs from the Service's region %q", cfg.Jobs.Region(), cfg.Service.Region()))
+	}
+	s := &server{svc: cfg.Service, jobs: cfg.Jobs, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics)
+	}
 
 	const (
 		dataSets  = "/v1/data-sets"
@@ -79,7 +94,9 @@ func New(cfg Config) http.Handler {
 		// The ARN arrives percent-encoded as one segment (%3A, %2F); the
 		// trailing wildcard also takes it from clients that leave its
 		// slashes unescaped. PathValue returns it unescaped either way.
-		tags = "/tags/{ResourceArn...}"
+		tags    = "/tags/{ResourceArn...}"
+		jobList = "/v1/jobs"
+		job     = jobList + "/{JobId}"
 	)
 	routes := []struct {
 		pattern, operation string
@@ -106,6 +123,18 @@ func New(cfg Config) http.Handler {
 		{"POST " + tags, "TagResource", s.tagResource},
 		{"DELETE " + tags, "UntagResource", s.untagResource},
 		{"GET " + tags, "ListTagsForResource", s.listTagsForResource},
+	}
+	if s.jobs != nil {
+		routes = append(routes, []struct {
+			pattern, operation string
+			handle             operationFunc
+		}{
+			{"POST " + jobList, "CreateJob", s.createJob},
+			{"GET " + jobList, "ListJobs", s.listJobs},
+			{"GET " + job, "GetJob", s.getJob},
+			{"PATCH " + job, "StartJob", s.startJob},
+			{"DELETE " + job, "CancelJob", s.cancelJob},
+		}...)
 	}
 	for _, rt := range routes {
 		mux.Handle(rt.pattern, s.operation(rt.operation, rt.handle))
@@ -223,7 +252,7 @@ func (s *server) withRequestLog(next http.Handler) http.Handler {
 				}
 			}
 			level := slog.LevelInfo
-			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
 				level = slog.LevelDebug // probes would drown the log
 			}
 			s.log.LogAttrs(r.Context(), level, "request",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/fault"
+	"github.com/wharf-dev/wharf/internal/jobs"
 )
 
 // Wire shapes. Member names are the JSON keys the AWS SDKs read (they match
@@ -133,6 +134,51 @@ func assetOut(v exchange.AssetView) assetShape {
 		UpdatedAt:    timestamp(v.UpdatedAt),
 		Tags:         v.Tags,
 	}
+}
+
+// jobShape is Job in CreateJob and GetJob, and JobEntry in ListJobs.
+// Details, Errors and AssetConfiguration are stored in their wire form.
+// Progress is Wharf's addition, which the SDKs ignore (they skip unknown
+// members); it is left out of CreateJob's response, where it would always
+// be zero.
+type jobShape struct {
+	Arn                string          `json:"Arn"`
+	AssetConfiguration json.RawMessage `json:"AssetConfiguration,omitempty"`
+	CreatedAt          timestamp       `json:"CreatedAt"`
+	Details            json.RawMessage `json:"Details"`
+	Errors             json.RawMessage `json:"Errors"`
+	Id                 string          `json:"Id"`
+	State              string          `json:"State"`
+	Type               string          `json:"Type"`
+	UpdatedAt          timestamp       `json:"UpdatedAt"`
+	Progress           *progressShape  `json:"Progress,omitempty"`
+}
+
+// progressShape is a job's progress in bytes; BytesTotal is 0 until known.
+type progressShape struct {
+	BytesDone  int64 `json:"BytesDone"`
+	BytesTotal int64 `json:"BytesTotal"`
+}
+
+func jobOut(v jobs.JobView, withProgress bool) jobShape {
+	out := jobShape{
+		Arn:                v.ARN,
+		AssetConfiguration: v.AssetConfiguration,
+		CreatedAt:          timestamp(v.CreatedAt),
+		Details:            v.Details,
+		Errors:             v.Errors,
+		Id:                 v.ID,
+		State:              v.State,
+		Type:               v.Type,
+		UpdatedAt:          timestamp(v.UpdatedAt),
+	}
+	if len(out.Errors) == 0 {
+		out.Errors = json.RawMessage(`[]`)
+	}
+	if withProgress {
+		out.Progress = &progressShape{BytesDone: v.BytesDone, BytesTotal: v.BytesTotal}
+	}
+	return out
 }
 
 // listOut maps a page's items; the slice is never nil, so that an empty

@@ -95,3 +95,16 @@ func mapPage[R, V any](listing string, p store.Page[R], view func(R) V) Page[V] 
 	}
 	return Page[V]{Items: items, NextToken: encodePageToken(listing, p.Next)}
 }
+
+// NewPageRequest validates the paging input of a listing served outside
+// this package (package jobs' ListJobs), so that every listing shares one
+// token codec and one page-size rule. listing names the listing's tokens.
+func NewPageRequest(listing string, in PageInput) (store.PageRequest, error) {
+	return pageRequest(listing, in)
+}
+
+// NewPage converts a store page of the named listing into a listing page,
+// the counterpart of NewPageRequest.
+func NewPage[R, V any](listing string, p store.Page[R], view func(R) V) Page[V] {
+	return mapPage(listing, p, view)
+}

@@ -104,3 +104,8 @@ func checkTags(tags map[string]string, count int) error {
 	}
 	return nil
 }
+
+// ValidateTags checks tags a client gives a new resource (package jobs: the
+// tags of the assets a job creates): key and value lengths, reserved
+// prefixes and the per-resource count.
+func ValidateTags(tags map[string]string) error { return checkTags(tags, len(tags)) }

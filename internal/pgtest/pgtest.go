@@ -89,6 +89,11 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
+// Stop stops the server pgtest started, if any, for a TestMain that can't
+// call Main because it also needs another helper's (s3test's) clean-up. Call
+// it after m.Run.
+func Stop() { stopLocal() }
+
 var (
 	startOnce sync.Once
 	local     *server

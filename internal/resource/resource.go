@@ -1,5 +1,5 @@
 // Package resource holds the AWS Data Exchange resources Wharf manages (data
-// sets, revisions, assets), their identifiers, ARNs and wire enums. It has no
+// sets, revisions, assets, jobs), their identifiers, ARNs and wire enums. It has no
 // behaviour beyond naming things: business rules live in package exchange and
 // persistence in package store.
 package resource
@@ -135,3 +135,84 @@ func ValidAccountID(s string) bool { return accountPattern.MatchString(s) }
 // Now returns the current time truncated to milliseconds, the precision of
 // timestamps on the wire, so that what is stored is exactly what is returned.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// Job types (Type on the wire).
+const (
+	JobTypeImportAssetsFromS3                     = "IMPORT_ASSETS_FROM_S3"
+	JobTypeImportAssetFromSignedURL               = "IMPORT_ASSET_FROM_SIGNED_URL"
+	JobTypeExportAssetsToS3                       = "EXPORT_ASSETS_TO_S3"
+	JobTypeExportAssetToSignedURL                 = "EXPORT_ASSET_TO_SIGNED_URL"
+	JobTypeExportRevisionsToS3                    = "EXPORT_REVISIONS_TO_S3"
+	JobTypeImportAssetsFromRedshiftDataShares     = "IMPORT_ASSETS_FROM_REDSHIFT_DATA_SHARES"
+	JobTypeImportAssetFromAPIGatewayAPI           = "IMPORT_ASSET_FROM_API_GATEWAY_API"
+	JobTypeCreateS3DataAccessFromS3Bucket         = "CREATE_S3_DATA_ACCESS_FROM_S3_BUCKET"
+	JobTypeImportAssetsFromLakeFormationTagPolicy = "IMPORT_ASSETS_FROM_LAKE_FORMATION_TAG_POLICY"
+)
+
+// JobTypes lists every valid job Type.
+var JobTypes = []string{
+	JobTypeImportAssetsFromS3, JobTypeImportAssetFromSignedURL, JobTypeExportAssetsToS3,
+	JobTypeExportAssetToSignedURL, JobTypeExportRevisionsToS3, JobTypeImportAssetsFromRedshiftDataShares,
+	JobTypeImportAssetFromAPIGatewayAPI, JobTypeCreateS3DataAccessFromS3Bucket,
+	JobTypeImportAssetsFromLakeFormationTagPolicy,
+}
+
+// Job states (State on the wire). WAITING -> IN_PROGRESS -> COMPLETED |
+// ERROR | TIMED_OUT, and WAITING -> CANCELLED.
+const (
+	JobStateWaiting    = "WAITING"
+	JobStateInProgress = "IN_PROGRESS"
+	JobStateCompleted  = "COMPLETED"
+	JobStateError      = "ERROR"
+	JobStateCancelled  = "CANCELLED"
+	JobStateTimedOut   = "TIMED_OUT"
+)
+
+// JobStates lists every job State.
+var JobStates = []string{
+	JobStateWaiting, JobStateInProgress, JobStateCompleted, JobStateError, JobStateCancelled, JobStateTimedOut,
+}
+
+// JobStateTerminal reports whether a job in state s is finished for good.
+func JobStateTerminal(s string) bool {
+	switch s {
+	case JobStateCompleted, JobStateError, JobStateCancelled, JobStateTimedOut:
+		return true
+	}
+	return false
+}
+
+// Job is an asynchronous import or export. The JSON members are kept exactly
+// as they appear on the wire, so that new job types need no schema change.
+type Job struct {
+	AccountID string
+	ID        string
+	Type      string
+	State     string
+	// DataSetID and RevisionID are copied out of Details, for ListJobs'
+	// filters; RevisionID is empty for jobs that name no single revision.
+	DataSetID  string
+	RevisionID string
+	// Details is the ResponseDetails object, e.g. {"ImportAssetsFromS3":{...}}.
+	Details json.RawMessage
+	// Errors is a JSON array of JobError objects, or empty when there are none.
+	Errors json.RawMessage
+	// AssetConfiguration is the object CreateJob was given, or empty.
+	AssetConfiguration json.RawMessage
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+
+	// Progress of the current run, in bytes; BytesTotal is 0 until known.
+	BytesDone  int64
+	BytesTotal int64
+
+	// Engine bookkeeping (package jobs): the lease of the worker running the
+	// job (LeaseID is empty when no worker holds it), when the first run
+	// began (the base of the time limit), how many runs have begun, and the
+	// generation of the job's current queue entry.
+	LeaseID        string
+	LeaseExpiresAt *time.Time
+	StartedAt      *time.Time
+	Attempts       int
+	Dispatch       int64
+}

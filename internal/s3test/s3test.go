@@ -130,6 +130,17 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
+// Stop stops the servers s3test started, for a TestMain that can't call
+// Main because it also needs another helper's (pgtest's) clean-up:
+//
+//	func TestMain(m *testing.M) {
+//		code := m.Run()
+//		s3test.Stop()
+//		pgtest.Stop()
+//		os.Exit(code)
+//	}
+func Stop() { stopAll() }
+
 type entry struct {
 	once sync.Once
 	srv  *Server

@@ -50,6 +50,14 @@ type DataSetFilter struct {
 	Origin string
 }
 
+// JobFilter narrows ListJobs. Empty members don't filter; CreatedAfter
+// (when set) leaves out jobs created at or before it.
+type JobFilter struct {
+	DataSetID    string
+	RevisionID   string
+	CreatedAfter time.Time
+}
+
 // Queries is every read and write the store offers. Outside a transaction
 // each call is atomic on its own. Inside InTx, single-row Get* calls lock the
 // row they read (SELECT ... FOR UPDATE where the database supports it) until
@@ -73,6 +81,7 @@ type Queries interface {
 	// and the tags of all of them.
 	DeleteDataSet(ctx context.Context, accountID, id string) error
 	ListDataSets(ctx context.Context, accountID string, f DataSetFilter, p PageRequest) (Page[resource.DataSet], error)
+	CountDataSets(ctx context.Context, accountID string, f DataSetFilter) (int, error)
 
 	// Revisions. Listings are newest first.
 	InsertRevision(ctx context.Context, r resource.Revision) error
@@ -102,6 +111,39 @@ type Queries interface {
 	RemoveTags(ctx context.Context, resourceID string, keys []string) error
 	// GetTags returns the resource's tags; an empty, non-nil map if none.
 	GetTags(ctx context.Context, resourceID string) (map[string]string, error)
+
+	// Jobs, scoped to their account. Listings are newest first. Job ids are
+	// unique across accounts.
+	InsertJob(ctx context.Context, j resource.Job) error
+	GetJob(ctx context.Context, accountID, id string) (resource.Job, error)
+	// UpdateJob writes every member of the job with j's AccountID and ID
+	// except Type, AssetConfiguration and CreatedAt (DataSetID and
+	// RevisionID included, as Details may change).
+	UpdateJob(ctx context.Context, j resource.Job) error
+	ListJobs(ctx context.Context, accountID string, f JobFilter, p PageRequest) (Page[resource.Job], error)
+
+	// What the job engine needs, across accounts.
+	//
+	// CountLeasedJobs counts the jobs of a type that hold a lease (expired
+	// or not). Inside InTx it also locks the type until the transaction
+	// ends, so that transactions that count and then take a lease run one
+	// at a time per type and a concurrency limit holds across replicas.
+	CountLeasedJobs(ctx context.Context, jobType string) (int, error)
+	// ListExpiredJobLeases returns up to limit IN_PROGRESS jobs whose lease
+	// expired at or before now, the oldest expiry first.
+	ListExpiredJobLeases(ctx context.Context, now time.Time, limit int) ([]resource.Job, error)
+	// DeleteJobsCreatedBefore deletes up to limit jobs created before
+	// before that are not IN_PROGRESS, oldest first, and returns them.
+	DeleteJobsCreatedBefore(ctx context.Context, before time.Time, limit int) ([]resource.Job, error)
+	// CountJobsByTypeAndState counts every account's jobs, grouped.
+	CountJobsByTypeAndState(ctx context.Context) ([]JobCount, error)
+}
+
+// JobCount is how many jobs have a type and state.
+type JobCount struct {
+	Type  string
+	State string
+	Count int
 }
 
 // Store is a metadata store.

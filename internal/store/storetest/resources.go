@@ -186,6 +186,32 @@ var dataSetTests = []test{
 	}},
 }
 
+var dataSetCountTests = []test{
+	{"Count", func(t *testing.T, e *env) {
+		account := newAccountID()
+		for i := range 5 {
+			e.dataSet(account, func(d *resource.DataSet) {
+				if i%2 == 0 {
+					d.Origin = resource.OriginEntitled
+				}
+			})
+		}
+		e.dataSet(newAccountID())
+		for _, c := range []struct {
+			account, origin string
+			want            int
+		}{
+			{account, "", 5},
+			{account, resource.OriginEntitled, 3},
+			{account, resource.OriginOwned, 2},
+			{newAccountID(), "", 0},
+		} {
+			n, err := e.s.CountDataSets(e.ctx, c.account, store.DataSetFilter{Origin: c.origin})
+			wantEqual(t, "CountDataSets origin "+c.origin, n, c.want, err)
+		}
+	}},
+}
+
 var revisionTests = []test{
 	{"RoundTrip", func(t *testing.T, e *env) {
 		d := e.dataSet(newAccountID())

@@ -31,12 +31,15 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"Accounts", accountTests},
 		{"DataSets", dataSetTests},
+		{"DataSetCounts", dataSetCountTests},
 		{"Revisions", revisionTests},
 		{"Assets", assetTests},
 		{"Tags", tagTests},
 		{"Listings", listingTests},
 		{"Transactions", txTests},
 		{"Concurrency", concurrencyTests},
+		{"Jobs", jobTests},
+		{"JobConcurrency", jobConcurrencyTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
