@@ -18,9 +18,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wharf-dev/wharf/internal/api"
+	"github.com/wharf-dev/wharf/internal/assetstore"
 	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/jobs"
+	"github.com/wharf-dev/wharf/internal/jobtypes"
+	"github.com/wharf-dev/wharf/internal/s3access"
 	"github.com/wharf-dev/wharf/internal/store"
 )
 
@@ -34,6 +37,9 @@ type serveFlags struct {
 	jobTimeout      time.Duration
 	jobRetention    dayDuration
 	jobConcurrency  map[string]int
+	assetStore      string
+	maxAssetSize    int64
+	jobParallelism  int
 }
 
 func newServeCommand() *cobra.Command {
@@ -63,6 +69,12 @@ func newServeCommand() *cobra.Command {
 		"how long jobs are kept after their creation (a Go duration, or whole days like 90d)")
 	cmd.Flags().StringToIntVar(&f.jobConcurrency, "job-concurrency", nil,
 		"jobs of a type in progress at once, across replicas: TYPE=N[,TYPE=N...] (default AWS's: 10 per type; 5 for EXPORT_REVISIONS_TO_S3, IMPORT_ASSETS_FROM_LAKE_FORMATION_TAG_POLICY and CREATE_S3_DATA_ACCESS_FROM_S3_BUCKET)")
+	cmd.Flags().StringVar(&f.assetStore, "asset-store", "",
+		"where asset bytes live: file:///dir, or s3://bucket/prefix on the ambient S3 configuration (default <data-dir>/assets)")
+	cmd.Flags().Int64Var(&f.maxAssetSize, "max-asset-size", jobtypes.DefaultMaxAssetSize,
+		"the largest object an import takes, in bytes (AWS's quota: 100 GB)")
+	cmd.Flags().IntVar(&f.jobParallelism, "job-parallelism", jobtypes.DefaultParallelism,
+		"how many objects one job copies at once")
 	return cmd
 }
 
@@ -122,11 +134,15 @@ func serve(ctx context.Context, f serveFlags) error {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The job types Wharf supports register their runners; CreateJob
+	// refuses the others.
+	runners, err := newRunners(ctx, f, st, root.AccountID, logger)
+	if err != nil {
+		return err
+	}
 	jobService, err := jobs.New(ctx, st, jobs.Config{
-		Region: f.region,
-		// The runners of the job types Wharf supports register here; the
-		// other types are refused at CreateJob.
-		Runners:     map[string]jobs.Runner{},
+		Region:      f.region,
+		Runners:     runners,
 		JobTimeout:  f.jobTimeout,
 		Retention:   time.Duration(f.jobRetention),
 		Concurrency: f.jobConcurrency,
@@ -193,6 +209,35 @@ func serve(ctx context.Context, f serveFlags) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// newRunners opens the asset store and the S3 access that jobs use, and
+// returns the runners of every job type Wharf supports.
+func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, logger *slog.Logger) (map[string]jobs.Runner, error) {
+	if rootAccountID == "" {
+		rootAccountID = auth.DefaultRootAccountID
+	}
+	resolver, err := s3access.NewResolver(ctx, s3access.ResolverConfig{
+		RootAccountID: rootAccountID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("S3 configuration: %w", err)
+	}
+	assets, err := assetstore.Open(ctx, f.assetStore, f.store.dataDir, resolver)
+	if err != nil {
+		return nil, fmt.Errorf("--asset-store: %w", err)
+	}
+	logger.Info("asset store ready", "asset_store", fmt.Sprint(assets))
+	runners := map[string]jobs.Runner{}
+	err = jobtypes.Register(runners, jobtypes.Deps{
+		Store:        st,
+		Assets:       assets,
+		S3:           resolver,
+		MaxAssetSize: f.maxAssetSize,
+		Parallelism:  f.jobParallelism,
+		Logger:       logger,
+	})
+	return runners, err
 }
 
 // dayDuration is a duration flag that also takes whole days ("90d"), the
