@@ -23,6 +23,7 @@ import (
 
 	"github.com/wharf-dev/wharf/internal/pgtest"
 	"github.com/wharf-dev/wharf/internal/resource"
+	"github.com/wharf-dev/wharf/internal/s3test"
 	"github.com/wharf-dev/wharf/internal/store"
 	"github.com/wharf-dev/wharf/internal/store/postgres"
 	"github.com/wharf-dev/wharf/internal/store/sqlite"
@@ -48,7 +49,26 @@ func TestMain(m *testing.M) {
 	// process has gone, however it ends (os.Exit skips deferred calls, and
 	// a test timeout skips everything).
 	removeWhenGone(dir)
-	pgtest.Main(m)
+	code := m.Run()
+	pgtest.Stop()
+	s3test.Stop()
+	os.Exit(code)
+}
+
+// s3Env starts (or reuses) the test binary's MinIO and returns it with the
+// environment that points a wharf process's ambient S3 configuration at it,
+// for serverOptions.Env: the root account's jobs and an s3:// asset store
+// then use it.
+func s3Env(t *testing.T) (*s3test.Server, []string) {
+	t.Helper()
+	srv := s3test.Start(t)
+	return srv, []string{
+		"AWS_ENDPOINT_URL_S3=" + srv.URL,
+		"AWS_ACCESS_KEY_ID=" + srv.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + srv.SecretAccessKey,
+		"AWS_REGION=" + srv.Region,
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
 }
 
 // removeWhenGone starts a process that deletes dir once this process has
