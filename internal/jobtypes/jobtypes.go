@@ -4,7 +4,10 @@
 //   - s3import.go: IMPORT_ASSETS_FROM_S3, objects of the account's S3
 //     buckets copied into new S3_SNAPSHOT assets;
 //   - s3export.go: EXPORT_ASSETS_TO_S3, assets copied to the account's S3
-//     buckets, with server-side encryption.
+//     buckets, with server-side encryption;
+//   - s3revisions.go: EXPORT_REVISIONS_TO_S3, every asset of a revision
+//     copied to a bucket under keys from a KeyPattern (keypattern.go), on
+//     the copy path of s3export.go.
 //
 // Register adds them to the runners a jobs.Service is built with.
 //
@@ -158,8 +161,9 @@ func Register(runners map[string]jobs.Runner, deps Deps) error {
 		return err
 	}
 	add := map[string]jobs.Runner{
-		resource.JobTypeImportAssetsFromS3: &ImportFromS3{deps: d},
-		resource.JobTypeExportAssetsToS3:   &ExportToS3{deps: d},
+		resource.JobTypeImportAssetsFromS3:  &ImportFromS3{deps: d},
+		resource.JobTypeExportAssetsToS3:    &ExportToS3{deps: d},
+		resource.JobTypeExportRevisionsToS3: &ExportRevisionsToS3{deps: d},
 	}
 	for t := range add {
 		if _, dup := runners[t]; dup {

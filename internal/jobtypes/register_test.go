@@ -26,7 +26,7 @@ func TestRegister(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := slices.Sorted(maps.Keys(runners))
-	want := []string{resource.JobTypeExportAssetsToS3, resource.JobTypeImportAssetsFromS3}
+	want := []string{resource.JobTypeExportAssetsToS3, resource.JobTypeExportRevisionsToS3, resource.JobTypeImportAssetsFromS3}
 	if !slices.Equal(got, want) {
 		t.Errorf("registered %v, want %v", got, want)
 	}
