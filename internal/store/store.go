@@ -122,6 +122,18 @@ type Queries interface {
 	UpdateJob(ctx context.Context, j resource.Job) error
 	ListJobs(ctx context.Context, accountID string, f JobFilter, p PageRequest) (Page[resource.Job], error)
 
+	// Event actions, scoped to their account. Listings are newest first;
+	// a non-empty dataSetID keeps the event actions watching that data
+	// set (Event.RevisionPublished.DataSetId).
+	InsertEventAction(ctx context.Context, ea resource.EventAction) error
+	GetEventAction(ctx context.Context, accountID, id string) (resource.EventAction, error)
+	// UpdateEventAction writes Action and UpdatedAt.
+	UpdateEventAction(ctx context.Context, ea resource.EventAction) error
+	// DeleteEventAction removes the event action and its tags.
+	DeleteEventAction(ctx context.Context, accountID, id string) error
+	ListEventActions(ctx context.Context, accountID, dataSetID string, p PageRequest) (Page[resource.EventAction], error)
+	CountEventActions(ctx context.Context, accountID, dataSetID string) (int, error)
+
 	// What the job engine needs, across accounts.
 	//
 	// CountLeasedJobs counts the jobs of a type that hold a lease (expired
