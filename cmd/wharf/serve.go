@@ -20,6 +20,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/api"
 	"github.com/wharf-dev/wharf/internal/assetstore"
 	"github.com/wharf-dev/wharf/internal/auth"
+	"github.com/wharf-dev/wharf/internal/eventactions"
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/jobtypes"
@@ -163,9 +164,11 @@ func serve(ctx context.Context, f serveFlags) error {
 	}()
 	logger.Info("job engine running", "job_timeout", f.jobTimeout, "job_retention", f.jobRetention.String())
 
+	exchangeService := exchange.New(st, f.region)
 	handler := api.New(api.Config{
-		Service:       exchange.New(st, f.region),
+		Service:       exchangeService,
 		Jobs:          jobService,
+		EventActions:  eventactions.New(st, exchangeService, jobService),
 		Metrics:       promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Authenticator: auth.NewVerifier(keyring, f.region),
 		Logger:        logger,

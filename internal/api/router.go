@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wharf-dev/wharf/internal/auth"
+	"github.com/wharf-dev/wharf/internal/eventactions"
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
@@ -39,6 +40,8 @@ type Config struct {
 	// Jobs serves the job operations; nil leaves them out (they answer
 	// UnknownOperationException).
 	Jobs *jobs.Service
+	// EventActions serves the event action operations; nil leaves them out.
+	EventActions *eventactions.Service
 	// Metrics, when set, is served at GET /metrics without authentication
 	// (like /healthz), for Prometheus.
 	Metrics http.Handler
@@ -54,11 +57,12 @@ type Config struct {
 }
 
 type server struct {
-	svc   *exchange.Service
-	jobs  *jobs.Service
-	authn Authenticator
-	log   *slog.Logger
-	ready func(context.Context) error
+	svc          *exchange.Service
+	jobs         *jobs.Service
+	eventActions *eventactions.Service
+	authn        Authenticator
+	log          *slog.Logger
+	ready        func(context.Context) error
 }
 
 // New returns the API's HTTP handler. It panics on an incomplete Config, a
@@ -73,7 +77,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Jobs != nil && cfg.Jobs.Region() != cfg.Service.Region() {
 		panic(fmt.Sprintf("api: the jobs' region %q differs from the Service's region %q", cfg.Jobs.Region(), cfg.Service.Region()))
 	}
-	s := &server{svc: cfg.Service, jobs: cfg.Jobs, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready}
+	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -94,9 +98,11 @@ func New(cfg Config) http.Handler {
 		// The ARN arrives percent-encoded as one segment (%3A, %2F); the
 		// trailing wildcard also takes it from clients that leave its
 		// slashes unescaped. PathValue returns it unescaped either way.
-		tags    = "/tags/{ResourceArn...}"
-		jobList = "/v1/jobs"
-		job     = jobList + "/{JobId}"
+		tags            = "/tags/{ResourceArn...}"
+		jobList         = "/v1/jobs"
+		job             = jobList + "/{JobId}"
+		eventActionList = "/v1/event-actions"
+		eventAction     = eventActionList + "/{EventActionId}"
 	)
 	routes := []struct {
 		pattern, operation string
@@ -134,6 +140,18 @@ func New(cfg Config) http.Handler {
 			{"GET " + job, "GetJob", s.getJob},
 			{"PATCH " + job, "StartJob", s.startJob},
 			{"DELETE " + job, "CancelJob", s.cancelJob},
+		}...)
+	}
+	if s.eventActions != nil {
+		routes = append(routes, []struct {
+			pattern, operation string
+			handle             operationFunc
+		}{
+			{"POST " + eventActionList, "CreateEventAction", s.createEventAction},
+			{"GET " + eventActionList, "ListEventActions", s.listEventActions},
+			{"GET " + eventAction, "GetEventAction", s.getEventAction},
+			{"PATCH " + eventAction, "UpdateEventAction", s.updateEventAction},
+			{"DELETE " + eventAction, "DeleteEventAction", s.deleteEventAction},
 		}...)
 	}
 	for _, rt := range routes {

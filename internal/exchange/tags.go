@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"errors"
 
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/resource"
@@ -120,9 +121,9 @@ func (s *Service) parseTaggableARN(account, arn string) (resource.ParsedARN, err
 		return p, fault.Validationf("ResourceArn %q is in region %q, but this server is region %q", arn, p.Region, s.region)
 	}
 	switch p.Kind {
-	case resource.KindDataSet, resource.KindRevision, resource.KindAsset:
+	case resource.KindDataSet, resource.KindRevision, resource.KindAsset, resource.KindEventAction:
 	default:
-		return p, fault.Validationf("ResourceArn %q: tagging %s resources is not supported yet; data sets, revisions and assets can be tagged", arn, p.Kind)
+		return p, fault.Validationf("ResourceArn %q: tagging %s resources is not supported yet; data sets, revisions, assets and event actions can be tagged", arn, p.Kind)
 	}
 	// Another account's resource is reported exactly like a missing one.
 	if p.Account != account {
@@ -142,6 +143,11 @@ func resolveTaggable(ctx context.Context, q store.Queries, account string, p res
 		_, err = loadRevision(ctx, q, account, p.DataSetID, p.RevisionID)
 	case resource.KindAsset:
 		_, err = loadAsset(ctx, q, account, p.DataSetID, p.RevisionID, p.AssetID)
+	case resource.KindEventAction:
+		_, err = q.GetEventAction(ctx, account, p.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			err = fault.NotFound(resource.KindEventAction, p.ID)
+		}
 	}
 	return p.ID, err
 }

@@ -243,3 +243,25 @@ func (r *ExportRevisionsToS3) Cleanup(ctx context.Context, job resource.Job) err
 		return abortUploads(ctx, s3access.Location{Endpoint: ep, Bucket: items[i].dst.bucket, Key: items[i].dst.key})
 	})
 }
+
+// CheckAutoExportAction checks an event action's
+// Action.ExportRevisionToS3 as the EXPORT_REVISIONS_TO_S3 jobs it starts
+// will: the bucket's name, the KeyPattern (nil for
+// DefaultAutoExportKeyPattern) and the Encryption (encType nil for none).
+func CheckAutoExportAction(bucket, keyPattern, encType, kmsKeyArn *string) error {
+	const member = "Action.ExportRevisionToS3"
+	if err := checkBucket(member+".RevisionDestination.Bucket", bucket); err != nil {
+		return err
+	}
+	if keyPattern != nil {
+		if _, err := parseKeyPattern(member+".RevisionDestination.KeyPattern", *keyPattern); err != nil {
+			return err
+		}
+	}
+	if encType != nil || kmsKeyArn != nil {
+		if _, err := parseEncryption(member, &encryptionDetails{Type: encType, KmsKeyArn: kmsKeyArn}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
