@@ -24,6 +24,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/jobtypes"
 	"github.com/wharf-dev/wharf/internal/s3access"
+	"github.com/wharf-dev/wharf/internal/s3profiles"
 	"github.com/wharf-dev/wharf/internal/store"
 )
 
@@ -143,7 +144,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The job types Wharf supports register their runners; CreateJob
 	// refuses the others.
-	runners, err := newRunners(ctx, f, st, root.AccountID, logger)
+	runners, err := newRunners(ctx, f, st, root.AccountID, s3profiles.New(st, sealer), logger)
 	if err != nil {
 		return err
 	}
@@ -224,12 +225,15 @@ func serve(ctx context.Context, f serveFlags) error {
 
 // newRunners opens the asset store and the S3 access that jobs use, and
 // returns the runners of every job type Wharf supports.
-func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, logger *slog.Logger) (map[string]jobs.Runner, error) {
+func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, profiles s3access.ProfileSource, logger *slog.Logger) (map[string]jobs.Runner, error) {
 	if rootAccountID == "" {
 		rootAccountID = auth.DefaultRootAccountID
 	}
 	resolver, err := s3access.NewResolver(ctx, s3access.ResolverConfig{
 		RootAccountID: rootAccountID,
+		// Per-account profiles (`wharf accounts s3 set`), read from the
+		// store at each job run: every replica sees a change at once.
+		Profiles: profiles,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("S3 configuration: %w", err)
