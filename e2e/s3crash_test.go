@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -28,8 +29,8 @@ import (
 // still under way when the test kills the server.
 type slowProxy struct {
 	URL         string
-	target      string // host:port
-	bytesPerSec int
+	target      string       // host:port
+	bytesPerSec atomic.Int64 // 0: full speed
 	ln          net.Listener
 	wg          sync.WaitGroup
 	mu          sync.Mutex
@@ -41,11 +42,11 @@ func startSlowProxy(t *testing.T, targetURL string, bytesPerSec int) *slowProxy 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	p := &slowProxy{
-		URL:         "http://" + ln.Addr().String(),
-		target:      strings.TrimPrefix(targetURL, "http://"),
-		bytesPerSec: bytesPerSec,
-		ln:          ln,
+		URL:    "http://" + ln.Addr().String(),
+		target: strings.TrimPrefix(targetURL, "http://"),
+		ln:     ln,
 	}
+	p.bytesPerSec.Store(int64(bytesPerSec))
 	p.wg.Add(1)
 	go p.serve()
 	t.Cleanup(p.close)
@@ -89,7 +90,9 @@ func (p *slowProxy) throttledCopy(dst io.Writer, src io.Reader) {
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
 			}
-			time.Sleep(time.Duration(n) * time.Second / time.Duration(p.bytesPerSec))
+			if rate := p.bytesPerSec.Load(); rate > 0 {
+				time.Sleep(time.Duration(n) * time.Second / time.Duration(rate))
+			}
 		}
 		if err != nil {
 			return
@@ -134,6 +137,23 @@ func jobProgress(t *testing.T, s *server, c creds, jobID string) (state string, 
 	return out.State, out.Progress.BytesDone, out.Progress.BytesTotal
 }
 
+// waitMidway polls the job's progress until some of its bytes, but not
+// all, are copied.
+func waitMidway(t *testing.T, s *server, jobID string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		state, done, total := jobProgress(t, s, s.Root, jobID)
+		require.Contains(t, []string{"WAITING", "IN_PROGRESS"}, state, "the job ended before the kill")
+		if done > 0 && done < total {
+			t.Logf("killing the server with %d of %d bytes copied", done, total)
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "no progress after 2 minutes (%d of %d bytes)", done, total)
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestImportSurvivesKill9 kills -9 the server in the middle of an import
 // into the local asset store and restarts it on the same store: the job
 // ends COMPLETED with exactly its assets, their bytes right, and no
@@ -176,18 +196,7 @@ func TestImportSurvivesKill9(t *testing.T) {
 		_, err := c.StartJob(context.Background(), &dataexchange.StartJobInput{JobId: aws.String(jobID)})
 		require.NoError(t, err)
 
-		// Wait until some bytes, but not all, are copied; then kill.
-		deadline := time.Now().Add(2 * time.Minute)
-		for {
-			state, done, total := jobProgress(t, s, s.Root, jobID)
-			require.Contains(t, []string{"WAITING", "IN_PROGRESS"}, state, "the job ended before the kill")
-			if done > 0 && done < total {
-				t.Logf("killing the server with %d of %d bytes copied", done, total)
-				break
-			}
-			require.True(t, time.Now().Before(deadline), "no progress after 2 minutes (%d of %d bytes)", done, total)
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitMidway(t, s, jobID)
 		s.kill(t)
 		var temps []string
 		for _, f := range localStoreFiles(t, s) {
@@ -220,5 +229,59 @@ func TestImportSurvivesKill9(t *testing.T) {
 		}
 		assert.ElementsMatch(t, wantFiles, localStoreFiles(t, s2), "the local store holds the assets' files and nothing else")
 		assert.Empty(t, minio.Uploads(t, src))
+	})
+}
+
+// TestImportSurvivesKill9S3Store kills -9 the server while it streams an
+// object into an S3 asset store with a multipart upload (the root account's
+// profile reaches MinIO through a slow proxy, so no server-side copy is
+// possible), restarts it, and the job completes with exactly one asset
+// object and no multipart upload left in the asset bucket.
+func TestImportSurvivesKill9S3Store(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		minio, env := s3Env(t)
+		// 24 MiB: two parts of the streamed multipart upload (16 MiB
+		// parts), each read at 4 MiB/s until the kill.
+		const size = 24 << 20
+		proxy := startSlowProxy(t, minio.URL, 4<<20)
+		assetBucket := minio.NewBucket(t)
+		args := []string{"--test-job-lease", "3s", "--asset-store", "s3://" + assetBucket + "/store"}
+		s := startServer(t, b, serverOptions{Env: env, Args: args})
+		c := s.client(s.Root)
+		_, errOut, err := s.adminWith(t, []string{"WHARF_S3_SECRET_ACCESS_KEY=" + minio.SecretAccessKey}, "",
+			"accounts", "s3", "set", "--account", s.Root.AccountID, "--endpoint", proxy.URL, "--path-style",
+			"--access-key-id", minio.AccessKeyID)
+		require.NoError(t, err, errOut)
+
+		src := minio.NewBucket(t)
+		data := make([]byte, size)
+		_, _ = rand.NewChaCha8([32]byte{42}).Read(data)
+		minio.PutObject(t, src, "big.bin", data)
+		dsID, revID := revision(t, c)
+		jobID := createJob(t, c, types.TypeImportAssetsFromS3, importDetails(dsID, revID, src, "big.bin"))
+		_, err = c.StartJob(context.Background(), &dataexchange.StartJobInput{JobId: aws.String(jobID)})
+		require.NoError(t, err)
+
+		waitMidway(t, s, jobID)
+		s.kill(t)
+		assert.NotEmpty(t, minio.Uploads(t, assetBucket), "the kill came mid-upload, so a multipart upload is open")
+		assert.Empty(t, minio.Keys(t, assetBucket), "no asset object before the job completes")
+
+		proxy.bytesPerSec.Store(0)
+		db := s.Database
+		s2 := startServer(t, b, serverOptions{DataDir: s.DataDir, Database: &db, Env: env, Args: args})
+		c2 := s2.client(s2.Root)
+		requireCompleted(t, waitJob(t, c2, jobID))
+
+		assets := listAssets(t, c2, dsID, revID)
+		require.Len(t, assets, 1)
+		assert.Equal(t, "big.bin", aws.ToString(assets[0].Name))
+		assert.Equal(t, float64(size), assets[0].AssetDetails.S3SnapshotAsset.Size)
+		keys := minio.Keys(t, assetBucket)
+		require.Len(t, keys, 1, "the asset store holds exactly the asset's object")
+		assert.True(t, strings.HasPrefix(keys[0], "store/") && strings.HasSuffix(keys[0], aws.ToString(assets[0].Id)),
+			"asset object key %q", keys[0])
+		assert.True(t, bytes.Equal(data, minio.GetObject(t, assetBucket, keys[0])), "the asset's bytes differ from the source")
+		assert.Empty(t, minio.Uploads(t, assetBucket), "no multipart upload left behind")
 	})
 }
