@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dataexchange"
@@ -17,27 +16,6 @@ import (
 )
 
 // waitJob polls a job until it ends, which must be COMPLETED.
-func waitJob(t *testing.T, c *dataexchange.Client, id string) *dataexchange.GetJobOutput {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		j, err := c.GetJob(context.Background(), &dataexchange.GetJobInput{JobId: &id})
-		if err != nil {
-			t.Fatalf("GetJob: %v", err)
-		}
-		switch j.State {
-		case types.StateCompleted:
-			return j
-		case types.StateError, types.StateCancelled, types.StateTimedOut:
-			t.Fatalf("job %s ended %s: %+v", id, j.State, j.Errors)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %s still %s", id, j.State)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func sse(t *testing.T, srv *s3test.Server, bucket, key string) (string, string) {
 	t.Helper()
 	out, err := srv.Client().HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
@@ -83,7 +61,7 @@ func TestRevisionExportAndEventActions(t *testing.T) {
 		if _, err := c.StartJob(ctx, &dataexchange.StartJobInput{JobId: imp.Id}); err != nil {
 			t.Fatal(err)
 		}
-		waitJob(t, c, aws.ToString(imp.Id))
+		waitCompleted(t, c, aws.ToString(imp.Id))
 		assets, err := c.ListRevisionAssets(ctx, &dataexchange.ListRevisionAssetsInput{DataSetId: ds.Id, RevisionId: rev.Id})
 		if err != nil || len(assets.Assets) != 2 {
 			t.Fatalf("assets %+v, %v", assets, err)
@@ -105,7 +83,7 @@ func TestRevisionExportAndEventActions(t *testing.T) {
 		if _, err := c.StartJob(ctx, &dataexchange.StartJobInput{JobId: job.Id}); err != nil {
 			t.Fatal(err)
 		}
-		waitJob(t, c, aws.ToString(job.Id))
+		waitCompleted(t, c, aws.ToString(job.Id))
 		var want []string
 		for _, a := range assets.Assets {
 			key := fmt.Sprintf("weather/%d/%s/%s/%s", rev.CreatedAt.UTC().Year(), aws.ToString(rev.Id), aws.ToString(a.Id), aws.ToString(a.Name))
@@ -160,7 +138,7 @@ func TestRevisionExportAndEventActions(t *testing.T) {
 		if autoJob == nil {
 			t.Fatalf("no job with the event action's ARN among %+v", jobs.Jobs)
 		}
-		done := waitJob(t, c, aws.ToString(autoJob.Id))
+		done := waitCompleted(t, c, aws.ToString(autoJob.Id))
 		if aws.ToString(done.Details.ExportRevisionsToS3.RevisionDestinations[0].KeyPattern) != "${Revision.CreatedAt}/${Asset.Name}" {
 			t.Errorf("auto-export details %+v", done.Details.ExportRevisionsToS3)
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/jobtypes"
 	"github.com/wharf-dev/wharf/internal/s3access"
+	"github.com/wharf-dev/wharf/internal/s3profiles"
 	"github.com/wharf-dev/wharf/internal/store"
 )
 
@@ -41,6 +42,10 @@ type serveFlags struct {
 	assetStore      string
 	maxAssetSize    int64
 	jobParallelism  int
+	// testJobLease shortens the engine's job lease (and with it the
+	// heartbeat and the reaper's period) so that crash tests don't wait
+	// 30 s for a dead run's lease. Hidden: not for production.
+	testJobLease time.Duration
 }
 
 func newServeCommand() *cobra.Command {
@@ -76,6 +81,9 @@ func newServeCommand() *cobra.Command {
 		"the largest object an import takes, in bytes (AWS's quota: 100 GB)")
 	cmd.Flags().IntVar(&f.jobParallelism, "job-parallelism", jobtypes.DefaultParallelism,
 		"how many objects one job copies at once")
+	cmd.Flags().DurationVar(&f.testJobLease, "test-job-lease", 0,
+		"for tests only: the job lease (default 30s); heartbeats and the reaper run every third of it")
+	_ = cmd.Flags().MarkHidden("test-job-lease")
 	return cmd
 }
 
@@ -137,7 +145,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The job types Wharf supports register their runners; CreateJob
 	// refuses the others.
-	runners, err := newRunners(ctx, f, st, root.AccountID, logger)
+	runners, err := newRunners(ctx, f, st, root.AccountID, s3profiles.New(st, sealer), logger)
 	if err != nil {
 		return err
 	}
@@ -149,6 +157,10 @@ func serve(ctx context.Context, f serveFlags) error {
 		Concurrency: f.jobConcurrency,
 		Logger:      logger,
 		Metrics:     registry,
+		// Zero (the default) leaves the engine's defaults.
+		LeaseDuration:     f.testJobLease,
+		HeartbeatInterval: f.testJobLease / 3,
+		ReapInterval:      f.testJobLease / 3,
 	})
 	if err != nil {
 		return err
@@ -216,12 +228,15 @@ func serve(ctx context.Context, f serveFlags) error {
 
 // newRunners opens the asset store and the S3 access that jobs use, and
 // returns the runners of every job type Wharf supports.
-func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, logger *slog.Logger) (map[string]jobs.Runner, error) {
+func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, profiles s3access.ProfileSource, logger *slog.Logger) (map[string]jobs.Runner, error) {
 	if rootAccountID == "" {
 		rootAccountID = auth.DefaultRootAccountID
 	}
 	resolver, err := s3access.NewResolver(ctx, s3access.ResolverConfig{
 		RootAccountID: rootAccountID,
+		// Per-account profiles (`wharf accounts s3 set`), read from the
+		// store at each job run: every replica sees a change at once.
+		Profiles: profiles,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("S3 configuration: %w", err)

@@ -70,6 +70,14 @@ type Queries interface {
 	InsertAccessKey(ctx context.Context, k resource.AccessKey) error
 	GetAccessKey(ctx context.Context, accessKeyID string) (resource.AccessKey, error)
 
+	// S3 profiles, one per account (package s3profiles). PutS3Profile
+	// inserts or replaces the account's profile (ErrNotFound if the
+	// account does not exist); DeleteS3Profile is ErrNotFound when the
+	// account has none.
+	PutS3Profile(ctx context.Context, p S3Profile) error
+	GetS3Profile(ctx context.Context, accountID string) (S3Profile, error)
+	DeleteS3Profile(ctx context.Context, accountID string) error
+
 	// Data sets, scoped to their owning account. Listings are newest first
 	// (CreatedAt descending, then ID descending).
 	InsertDataSet(ctx context.Context, d resource.DataSet) error
@@ -149,6 +157,18 @@ type Queries interface {
 	DeleteJobsCreatedBefore(ctx context.Context, before time.Time, limit int) ([]resource.Job, error)
 	// CountJobsByTypeAndState counts every account's jobs, grouped.
 	CountJobsByTypeAndState(ctx context.Context) ([]JobCount, error)
+}
+
+// S3Profile is the S3 endpoint and credentials an account's jobs use. The
+// store keeps SealedSecret as it is given: sealing is the caller's.
+type S3Profile struct {
+	AccountID    string
+	Endpoint     string // empty for AWS's own endpoints
+	Region       string
+	PathStyle    bool
+	AccessKeyID  string
+	SealedSecret []byte
+	UpdatedAt    time.Time
 }
 
 // JobCount is how many jobs have a type and state.
