@@ -4,7 +4,10 @@
 //   - s3import.go: IMPORT_ASSETS_FROM_S3, objects of the account's S3
 //     buckets copied into new S3_SNAPSHOT assets;
 //   - s3export.go: EXPORT_ASSETS_TO_S3, assets copied to the account's S3
-//     buckets, with server-side encryption.
+//     buckets, with server-side encryption;
+//   - signedurl.go: IMPORT_ASSET_FROM_SIGNED_URL and
+//     EXPORT_ASSET_TO_SIGNED_URL, uploads and downloads through signed URLs
+//     (registered when Deps.SignedURLs is set).
 //
 // Register adds them to the runners a jobs.Service is built with.
 //
@@ -41,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"strings"
 	"sync"
@@ -119,6 +123,9 @@ type Deps struct {
 	// Logger receives what a client can't be told; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// SignedURLs, when set, adds IMPORT_ASSET_FROM_SIGNED_URL and
+	// EXPORT_ASSET_TO_SIGNED_URL (signedurl.go).
+	SignedURLs *SignedURLConfig
 }
 
 func (d Deps) withDefaults() (Deps, error) {
@@ -160,6 +167,13 @@ func Register(runners map[string]jobs.Runner, deps Deps) error {
 	add := map[string]jobs.Runner{
 		resource.JobTypeImportAssetsFromS3: &ImportFromS3{deps: d},
 		resource.JobTypeExportAssetsToS3:   &ExportToS3{deps: d},
+	}
+	if d.SignedURLs != nil {
+		signed, err := newSignedURLRunners(d)
+		if err != nil {
+			return err
+		}
+		maps.Copy(add, signed)
 	}
 	for t := range add {
 		if _, dup := runners[t]; dup {
