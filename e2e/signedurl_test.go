@@ -271,8 +271,10 @@ func TestSignedURLJobs(t *testing.T) {
 					t.Errorf("curl GET with a range: %d, %d bytes", code, len(out))
 				}
 
-				// The AWS CLI sees the jobs' signed URLs too.
-				if clis := findCLIs(t); len(clis) > 0 {
+				// The AWS CLI sees the jobs' signed URLs too (on one
+				// metadata store: the CLI takes seconds to start).
+				if b.name != "sqlite" {
+				} else if clis := findCLIs(t); len(clis) > 0 {
 					cli := clis[0]
 					details := fmt.Sprintf(`{"ExportAssetToSignedUrl":{"AssetId":%q,"DataSetId":%q,"RevisionId":%q}}`, *tf.Id, f.dataSet, f.revision)
 					created := cli.ok(t, s, s.Root, "create-job", "--type", "EXPORT_ASSET_TO_SIGNED_URL", "--details", details)
