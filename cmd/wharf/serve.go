@@ -252,7 +252,10 @@ func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID
 	if _, s3Store := assets.(*assetstore.S3); !s3Store {
 		publicURL := f.publicURL
 		if publicURL == "" {
-			publicURL = "http://" + f.listen
+			publicURL = defaultPublicURL(f.listen)
+			if host, _, _ := net.SplitHostPort(f.listen); host == "" || net.ParseIP(host).IsUnspecified() {
+				logger.Warn("--listen names no host: signed URLs name 127.0.0.1, which only this machine reaches; set --public-url", "public_url", publicURL)
+			}
 		}
 		// The signing key comes from the master key, which every replica
 		// shares, so any replica serves any replica's URLs.
@@ -281,6 +284,19 @@ func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID
 		SignedURLs:   signed,
 	})
 	return runners, signedHandler, err
+}
+
+// defaultPublicURL is http://<listen address>, with 127.0.0.1 for a
+// listen address that names no host or every interface.
+func defaultPublicURL(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "http://" + listen
+	}
+	if host == "" || net.ParseIP(host).IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // dayDuration is a duration flag that also takes whole days ("90d"), the
