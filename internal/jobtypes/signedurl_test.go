@@ -329,3 +329,38 @@ func TestSignedURLValidation(t *testing.T) {
 		t.Errorf("export of a missing asset: %v", err)
 	}
 }
+
+// TestSignedURLImportRerun runs the import's runner as the engine does
+// after a crash: a second run after the first moved the upload finds it
+// under the asset's key and makes the same asset; Cleanup then leaves
+// nothing.
+func TestSignedURLImportRerun(t *testing.T) {
+	t.Parallel()
+	eachAssetStore(t, func(t *testing.T, assets string) {
+		e := signedEnv(t, assets, jobtypes.SignedURLConfig{})
+		body := pattern(9, 4096)
+		v, err := e.createJob(resource.JobTypeImportAssetFromSignedURL,
+			signedImportDetails(e.dataSet.ID, e.revision.ID, "rerun", contentMD5(body)))
+		e.must(err)
+		url, _ := signedDetails(t, v.Details, "ImportAssetFromSignedUrl")
+		if status, out := httpDo(t, "PUT", url, body, map[string]string{"Content-MD5": contentMD5(body)}); status != 200 {
+			t.Fatalf("PUT: %d %s", status, out)
+		}
+		r := e.runners[resource.JobTypeImportAssetFromSignedURL]
+		job := e.job(v.ID)
+		nop := func(int64, int64) {}
+		first, err := r.Run(e.ctx, job, nop)
+		e.must(err)
+		second, err := r.Run(e.ctx, job, nop)
+		e.must(err)
+		if len(first.Assets) != 1 || len(second.Assets) != 1 || first.Assets[0].ID != second.Assets[0].ID ||
+			string(first.Assets[0].Details) != string(second.Assets[0].Details) {
+			t.Fatalf("runs disagree: %+v / %+v", first, second)
+		}
+		sameBytes(t, "moved upload", e.storedBytes(resource.Asset{AccountID: account, DataSetID: e.dataSet.ID, ID: first.Assets[0].ID}), body)
+		e.must(r.Cleanup(e.ctx, job))
+		if left := e.storeLeftovers(); len(left) != 0 {
+			t.Errorf("after Cleanup the store holds %v", left)
+		}
+	})
+}

@@ -318,6 +318,25 @@ func TestHandler(t *testing.T) {
 	expect("missing asset", resp, string(b), 404, "NoSuchKey")
 	resp, got = put(downURL, body, digest)
 	expect("PUT to a download URL", resp, got, 405, "MethodNotAllowed")
+	head, err := http.Head(downURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head.Body.Close()
+	if head.StatusCode != 200 || head.ContentLength != int64(len(body)) {
+		t.Errorf("HEAD: %d, length %d", head.StatusCode, head.ContentLength)
+	}
+
+	// A chunked upload (no Content-Length) is refused, as S3 does.
+	req, _ := http.NewRequest(http.MethodPut, upURL, io.MultiReader(bytes.NewReader(body)))
+	req.Header.Set("Content-MD5", digest)
+	chunked, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(chunked.Body)
+	chunked.Body.Close()
+	expect("chunked upload", chunked, string(out), 411, "MissingContentLength")
 }
 
 func TestHandlerDropsUploadsOfEndedJobs(t *testing.T) {
