@@ -24,6 +24,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
+	"github.com/wharf-dev/wharf/internal/signedurl"
 )
 
 // Authenticator identifies the caller of a request. A failure is a
@@ -54,6 +55,10 @@ type Config struct {
 	// Ready reports whether the server can serve (for /readyz); nil means
 	// always ready.
 	Ready func(context.Context) error
+	// SignedURLs, when set, serves the signed URLs of the local asset
+	// store under signedurl.PathPrefix, without SigV4: the URL's own
+	// signature authorizes the request.
+	SignedURLs http.Handler
 }
 
 type server struct {
@@ -86,6 +91,14 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	if cfg.SignedURLs != nil {
+		mux.Handle(signedurl.PathPrefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if rec, ok := w.(*recorder); ok {
+				rec.operation = "SignedUrl"
+			}
+			cfg.SignedURLs.ServeHTTP(w, r)
+		}))
 	}
 
 	const (

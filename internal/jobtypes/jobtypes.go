@@ -7,7 +7,10 @@
 //     buckets, with server-side encryption;
 //   - s3revisions.go: EXPORT_REVISIONS_TO_S3, every asset of a revision
 //     copied to a bucket under keys from a KeyPattern (keypattern.go), on
-//     the copy path of s3export.go.
+//     the copy path of s3export.go;
+//   - signedurl.go: IMPORT_ASSET_FROM_SIGNED_URL and
+//     EXPORT_ASSET_TO_SIGNED_URL, uploads and downloads through signed URLs
+//     (registered when Deps.SignedURLs is set).
 //
 // Register adds them to the runners a jobs.Service is built with.
 //
@@ -44,6 +47,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"strings"
 	"sync"
@@ -122,6 +126,9 @@ type Deps struct {
 	// Logger receives what a client can't be told; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// SignedURLs, when set, adds IMPORT_ASSET_FROM_SIGNED_URL and
+	// EXPORT_ASSET_TO_SIGNED_URL (signedurl.go).
+	SignedURLs *SignedURLConfig
 }
 
 func (d Deps) withDefaults() (Deps, error) {
@@ -164,6 +171,13 @@ func Register(runners map[string]jobs.Runner, deps Deps) error {
 		resource.JobTypeImportAssetsFromS3:  &ImportFromS3{deps: d},
 		resource.JobTypeExportAssetsToS3:    &ExportToS3{deps: d},
 		resource.JobTypeExportRevisionsToS3: &ExportRevisionsToS3{deps: d},
+	}
+	if d.SignedURLs != nil {
+		signed, err := newSignedURLRunners(d)
+		if err != nil {
+			return err
+		}
+		maps.Copy(add, signed)
 	}
 	for t := range add {
 		if _, dup := runners[t]; dup {
