@@ -4,7 +4,13 @@
 //   - s3import.go: IMPORT_ASSETS_FROM_S3, objects of the account's S3
 //     buckets copied into new S3_SNAPSHOT assets;
 //   - s3export.go: EXPORT_ASSETS_TO_S3, assets copied to the account's S3
-//     buckets, with server-side encryption.
+//     buckets, with server-side encryption;
+//   - reference.go: what the reference-asset types below share (they move
+//     no bytes: their assets name something outside Wharf);
+//   - redshift.go: IMPORT_ASSETS_FROM_REDSHIFT_DATA_SHARES;
+//   - lakeformation.go: IMPORT_ASSETS_FROM_LAKE_FORMATION_TAG_POLICY;
+//   - s3dataaccess.go: CREATE_S3_DATA_ACCESS_FROM_S3_BUCKET;
+//   - apigateway.go: IMPORT_ASSET_FROM_API_GATEWAY_API.
 //
 // Register adds them to the runners a jobs.Service is built with.
 //
@@ -50,6 +56,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/wharf-dev/wharf/internal/apiasset"
 	"github.com/wharf-dev/wharf/internal/assetstore"
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
@@ -119,7 +126,16 @@ type Deps struct {
 	// Logger receives what a client can't be told; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Region is the region Wharf answers as, in the ARNs and endpoints
+	// reference assets name; "" means DefaultRegion.
+	Region string
+	// APIEndpoints are the endpoints of API Gateway APIs that are not
+	// reached at API Gateway's own address (API_GATEWAY_API assets).
+	APIEndpoints apiasset.Endpoints
 }
+
+// DefaultRegion is the region of Deps without one (wharf serve's default).
+const DefaultRegion = "us-east-1"
 
 func (d Deps) withDefaults() (Deps, error) {
 	switch {
@@ -144,6 +160,9 @@ func (d Deps) withDefaults() (Deps, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.Region == "" {
+		d.Region = DefaultRegion
+	}
 	return d, nil
 }
 
@@ -160,6 +179,11 @@ func Register(runners map[string]jobs.Runner, deps Deps) error {
 	add := map[string]jobs.Runner{
 		resource.JobTypeImportAssetsFromS3: &ImportFromS3{deps: d},
 		resource.JobTypeExportAssetsToS3:   &ExportToS3{deps: d},
+
+		resource.JobTypeImportAssetsFromRedshiftDataShares:     &ImportFromRedshift{deps: d},
+		resource.JobTypeImportAssetsFromLakeFormationTagPolicy: &ImportFromLakeFormation{deps: d},
+		resource.JobTypeCreateS3DataAccessFromS3Bucket:         &CreateS3DataAccess{deps: d},
+		resource.JobTypeImportAssetFromAPIGatewayAPI:           &ImportFromAPIGateway{deps: d},
 	}
 	for t := range add {
 		if _, dup := runners[t]; dup {
