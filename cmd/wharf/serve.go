@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wharf-dev/wharf/internal/api"
+	"github.com/wharf-dev/wharf/internal/apiasset"
 	"github.com/wharf-dev/wharf/internal/assetstore"
 	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/exchange"
@@ -40,6 +41,7 @@ type serveFlags struct {
 	assetStore      string
 	maxAssetSize    int64
 	jobParallelism  int
+	apiEndpoints    []string
 }
 
 func newServeCommand() *cobra.Command {
@@ -75,6 +77,8 @@ func newServeCommand() *cobra.Command {
 		"the largest object an import takes, in bytes (AWS's quota: 100 GB)")
 	cmd.Flags().IntVar(&f.jobParallelism, "job-parallelism", jobtypes.DefaultParallelism,
 		"how many objects one job copies at once")
+	cmd.Flags().StringArrayVar(&f.apiEndpoints, "api-endpoint", nil,
+		"where SendApiAsset forwards the requests of an API Gateway API asset: API_ID=URL, repeatable (default https://API_ID.execute-api.REGION.amazonaws.com/STAGE)")
 	return cmd
 }
 
@@ -97,6 +101,12 @@ func serve(ctx context.Context, f serveFlags) error {
 	logger, err := newLogger(f.logFormat, f.logLevel)
 	if err != nil {
 		return err
+	}
+	endpoints := apiasset.Endpoints{}
+	for _, spec := range f.apiEndpoints {
+		if err := endpoints.ParseEndpoint(spec); err != nil {
+			return fmt.Errorf("--api-endpoint: %w", err)
+		}
 	}
 	st, err := f.store.open(ctx)
 	if err != nil {
@@ -136,7 +146,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The job types Wharf supports register their runners; CreateJob
 	// refuses the others.
-	runners, err := newRunners(ctx, f, st, root.AccountID, logger)
+	runners, err := newRunners(ctx, f, st, root.AccountID, logger, endpoints)
 	if err != nil {
 		return err
 	}
@@ -171,6 +181,7 @@ func serve(ctx context.Context, f serveFlags) error {
 		Logger:        logger,
 		Region:        f.region,
 		Ready:         st.Ping,
+		APIAssets:     &apiasset.Forwarder{Endpoints: endpoints},
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -213,7 +224,7 @@ func serve(ctx context.Context, f serveFlags) error {
 
 // newRunners opens the asset store and the S3 access that jobs use, and
 // returns the runners of every job type Wharf supports.
-func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, logger *slog.Logger) (map[string]jobs.Runner, error) {
+func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, logger *slog.Logger, endpoints apiasset.Endpoints) (map[string]jobs.Runner, error) {
 	if rootAccountID == "" {
 		rootAccountID = auth.DefaultRootAccountID
 	}
@@ -236,6 +247,8 @@ func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID
 		MaxAssetSize: f.maxAssetSize,
 		Parallelism:  f.jobParallelism,
 		Logger:       logger,
+		Region:       f.region,
+		APIEndpoints: endpoints,
 	})
 	return runners, err
 }
