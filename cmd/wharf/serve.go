@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wharf-dev/wharf/internal/api"
+	"github.com/wharf-dev/wharf/internal/apiasset"
 	"github.com/wharf-dev/wharf/internal/assetstore"
 	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/eventactions"
@@ -46,11 +47,12 @@ type serveFlags struct {
 	// testJobLease shortens the engine's job lease (and with it the
 	// heartbeat and the reaper's period) so that crash tests don't wait
 	// 30 s for a dead run's lease. Hidden: not for production.
-	testJobLease time.Duration
-	publicURL       string
-	uploadExpiry    time.Duration
-	downloadExpiry  time.Duration
-	maxUploadSize   int64
+	testJobLease   time.Duration
+	publicURL      string
+	uploadExpiry   time.Duration
+	downloadExpiry time.Duration
+	maxUploadSize  int64
+	apiEndpoints   []string
 }
 
 func newServeCommand() *cobra.Command {
@@ -97,6 +99,8 @@ func newServeCommand() *cobra.Command {
 		"how long an EXPORT_ASSET_TO_SIGNED_URL job's URL serves the asset (AWS: 1m)")
 	cmd.Flags().Int64Var(&f.maxUploadSize, "max-upload-size", signedurl.DefaultMaxUploadSize,
 		"the largest upload a signed URL takes, in bytes (S3's limit for one PUT: 5 GiB)")
+	cmd.Flags().StringArrayVar(&f.apiEndpoints, "api-endpoint", nil,
+		"where SendApiAsset forwards the requests of an API Gateway API asset: API_ID=URL, repeatable (default https://API_ID.execute-api.REGION.amazonaws.com/STAGE)")
 	return cmd
 }
 
@@ -119,6 +123,12 @@ func serve(ctx context.Context, f serveFlags) error {
 	logger, err := newLogger(f.logFormat, f.logLevel)
 	if err != nil {
 		return err
+	}
+	endpoints := apiasset.Endpoints{}
+	for _, spec := range f.apiEndpoints {
+		if err := endpoints.ParseEndpoint(spec); err != nil {
+			return fmt.Errorf("--api-endpoint: %w", err)
+		}
 	}
 	st, err := f.store.open(ctx)
 	if err != nil {
@@ -158,7 +168,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The job types Wharf supports register their runners; CreateJob
 	// refuses the others.
-	runners, signedURLs, err := newRunners(ctx, f, st, root.AccountID, s3profiles.New(st, sealer), logger)
+	runners, signedURLs, err := newRunners(ctx, f, st, root.AccountID, s3profiles.New(st, sealer), logger, endpoints)
 	if err != nil {
 		return err
 	}
@@ -200,6 +210,7 @@ func serve(ctx context.Context, f serveFlags) error {
 		Region:        f.region,
 		Ready:         st.Ping,
 		SignedURLs:    signedURLs,
+		APIAssets:     &apiasset.Forwarder{Endpoints: endpoints},
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -244,7 +255,7 @@ func serve(ctx context.Context, f serveFlags) error {
 // returns the runners of every job type Wharf supports, and the handler of
 // the signed URLs Wharf serves itself (nil with an S3 asset store, whose
 // URLs S3 serves).
-func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, profiles s3access.ProfileSource, logger *slog.Logger) (map[string]jobs.Runner, http.Handler, error) {
+func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, profiles s3access.ProfileSource, logger *slog.Logger, endpoints apiasset.Endpoints) (map[string]jobs.Runner, http.Handler, error) {
 	if rootAccountID == "" {
 		rootAccountID = auth.DefaultRootAccountID
 	}
@@ -300,6 +311,8 @@ func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID
 		Parallelism:  f.jobParallelism,
 		Logger:       logger,
 		SignedURLs:   signed,
+		Region:       f.region,
+		APIEndpoints: endpoints,
 	})
 	return runners, signedHandler, err
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wharf-dev/wharf/internal/apiasset"
 	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/eventactions"
 	"github.com/wharf-dev/wharf/internal/exchange"
@@ -59,6 +60,9 @@ type Config struct {
 	// store under signedurl.PathPrefix, without SigV4: the URL's own
 	// signature authorizes the request.
 	SignedURLs http.Handler
+	// APIAssets forwards SendApiAsset requests; nil means a Forwarder
+	// with no configured endpoints (every API at API Gateway's address).
+	APIAssets *apiasset.Forwarder
 }
 
 type server struct {
@@ -68,6 +72,8 @@ type server struct {
 	authn        Authenticator
 	log          *slog.Logger
 	ready        func(context.Context) error
+
+	apiAssets *apiasset.Forwarder
 }
 
 // New returns the API's HTTP handler. It panics on an incomplete Config, a
@@ -82,7 +88,10 @@ func New(cfg Config) http.Handler {
 	if cfg.Jobs != nil && cfg.Jobs.Region() != cfg.Service.Region() {
 		panic(fmt.Sprintf("api: the jobs' region %q differs from the Service's region %q", cfg.Jobs.Region(), cfg.Service.Region()))
 	}
-	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready}
+	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, apiAssets: cfg.APIAssets}
+	if s.apiAssets == nil {
+		s.apiAssets = &apiasset.Forwarder{}
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -142,6 +151,8 @@ func New(cfg Config) http.Handler {
 		{"POST " + tags, "TagResource", s.tagResource},
 		{"DELETE " + tags, "UntagResource", s.untagResource},
 		{"GET " + tags, "ListTagsForResource", s.listTagsForResource},
+
+		{"POST /v1", "SendApiAsset", s.sendApiAsset},
 	}
 	if s.jobs != nil {
 		routes = append(routes, []struct {
@@ -172,8 +183,17 @@ func New(cfg Config) http.Handler {
 	}
 	// "/" matches every method and path no route above takes, so an unknown
 	// method on a known path lands here too (rather than ServeMux's 405).
-	mux.Handle("/", s.operation("", func(r *http.Request, _ string) (int, any, error) {
+	// It also takes SendApiAsset's direct form (any verb on /v1/<path>).
+	unknown := s.operation("", func(r *http.Request, _ string) (int, any, error) {
 		return 0, nil, fault.New(fault.UnknownOperation, "no operation matches %s %s", r.Method, r.URL.EscapedPath())
+	})
+	direct := s.operation("SendApiAsset", s.sendApiAsset)
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isDirectSendApiAsset(r) {
+			direct.ServeHTTP(w, r)
+			return
+		}
+		unknown.ServeHTTP(w, r)
 	}))
 	return s.withRequestLog(mux)
 }
@@ -223,6 +243,10 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 
 // writeJSON writes a success response; a nil body means an empty one.
 func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body any) {
+	if raw, ok := body.(apiResponse); ok {
+		raw.write(s, w, r)
+		return
+	}
 	if body == nil {
 		w.WriteHeader(status)
 		return

@@ -10,7 +10,13 @@
 //     the copy path of s3export.go;
 //   - signedurl.go: IMPORT_ASSET_FROM_SIGNED_URL and
 //     EXPORT_ASSET_TO_SIGNED_URL, uploads and downloads through signed URLs
-//     (registered when Deps.SignedURLs is set).
+//     (registered when Deps.SignedURLs is set);
+//   - reference.go: what the reference-asset types below share (they move
+//     no bytes: their assets name something outside Wharf);
+//   - redshift.go: IMPORT_ASSETS_FROM_REDSHIFT_DATA_SHARES;
+//   - lakeformation.go: IMPORT_ASSETS_FROM_LAKE_FORMATION_TAG_POLICY;
+//   - s3dataaccess.go: CREATE_S3_DATA_ACCESS_FROM_S3_BUCKET;
+//   - apigateway.go: IMPORT_ASSET_FROM_API_GATEWAY_API.
 //
 // Register adds them to the runners a jobs.Service is built with.
 //
@@ -57,6 +63,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/wharf-dev/wharf/internal/apiasset"
 	"github.com/wharf-dev/wharf/internal/assetstore"
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
@@ -129,7 +136,16 @@ type Deps struct {
 	// SignedURLs, when set, adds IMPORT_ASSET_FROM_SIGNED_URL and
 	// EXPORT_ASSET_TO_SIGNED_URL (signedurl.go).
 	SignedURLs *SignedURLConfig
+	// Region is the region Wharf answers as, in the ARNs and endpoints
+	// reference assets name; "" means DefaultRegion.
+	Region string
+	// APIEndpoints are the endpoints of API Gateway APIs that are not
+	// reached at API Gateway's own address (API_GATEWAY_API assets).
+	APIEndpoints apiasset.Endpoints
 }
+
+// DefaultRegion is the region of Deps without one (wharf serve's default).
+const DefaultRegion = "us-east-1"
 
 func (d Deps) withDefaults() (Deps, error) {
 	switch {
@@ -154,6 +170,9 @@ func (d Deps) withDefaults() (Deps, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.Region == "" {
+		d.Region = DefaultRegion
+	}
 	return d, nil
 }
 
@@ -171,6 +190,11 @@ func Register(runners map[string]jobs.Runner, deps Deps) error {
 		resource.JobTypeImportAssetsFromS3:  &ImportFromS3{deps: d},
 		resource.JobTypeExportAssetsToS3:    &ExportToS3{deps: d},
 		resource.JobTypeExportRevisionsToS3: &ExportRevisionsToS3{deps: d},
+
+		resource.JobTypeImportAssetsFromRedshiftDataShares:     &ImportFromRedshift{deps: d},
+		resource.JobTypeImportAssetsFromLakeFormationTagPolicy: &ImportFromLakeFormation{deps: d},
+		resource.JobTypeCreateS3DataAccessFromS3Bucket:         &CreateS3DataAccess{deps: d},
+		resource.JobTypeImportAssetFromAPIGatewayAPI:           &ImportFromAPIGateway{deps: d},
 	}
 	if d.SignedURLs != nil {
 		signed, err := newSignedURLRunners(d)
