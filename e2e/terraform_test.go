@@ -270,10 +270,27 @@ resource "aws_dataexchange_job" "example" {
 				{ResourceName: "aws_dataexchange_data_set.example", ImportState: true, ImportStateVerify: true},
 				{ResourceName: "aws_dataexchange_revision.example", ImportState: true, ImportStateVerify: true},
 				{
-					// Import the job into the state for real: the
-					// configuration (composite revision id) then plans nothing.
+					// Out of the configuration, a COMPLETED job is only
+					// forgotten: it stays on the server.
+					Config: providerBlock(s) + dataSetAndRevision,
+					Check: func(*terraform.State) error {
+						out, err := client.GetJob(context.Background(), &dataexchange.GetJobInput{JobId: aws.String(jobID)})
+						if err != nil {
+							return err
+						}
+						if out.State != dxtypes.StateCompleted {
+							return fmt.Errorf("forgotten job %s is %s, want COMPLETED", jobID, out.State)
+						}
+						return nil
+					},
+				},
+				{
+					// Import it back by id: the configuration (composite
+					// revision id) then plans nothing.
+					Config:             config,
 					ResourceName:       job,
 					ImportState:        true,
+					ImportStateIdFunc:  func(*terraform.State) (string, error) { return jobID, nil },
 					ImportStatePersist: true,
 				},
 				{

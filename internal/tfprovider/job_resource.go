@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dataexchange"
 	dxtypes "github.com/aws/aws-sdk-go-v2/service/dataexchange/types"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -173,6 +174,34 @@ func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	if !typeTakes(typ, argAssetName) && !typeTakes(typ, argAssetID) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, pathOf("signed_url"), types.StringNull())...)
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, pathOf("signed_url_expires_at"), types.StringNull())...)
+	}
+	if state != nil && !resp.Diagnostics.HasError() {
+		keepComputedWhenUnchanged(ctx, req, resp)
+	}
+}
+
+// computedOnly are the job's attributes no configuration sets.
+var computedOnly = []string{"id", "arn", "state", "created_at", "last_updated_time", "errors", "signed_url", "signed_url_expires_at"}
+
+// keepComputedWhenUnchanged plans the prior state when nothing but the
+// computed attributes differs from it. The framework marks computed
+// attributes unknown as soon as the configuration differs from the state in
+// any way, including a revision_id that differs only in form, which
+// sameRevisionKeepsState then plans as the prior value: without this, such a
+// configuration would plan an empty update forever.
+func keepComputedWhenUnchanged(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	candidate := resp.Plan
+	for _, name := range computedOnly {
+		var v attr.Value
+		if diags := req.State.GetAttribute(ctx, pathOf(name), &v); diags.HasError() {
+			return
+		}
+		if diags := candidate.SetAttribute(ctx, pathOf(name), v); diags.HasError() {
+			return
+		}
+	}
+	if candidate.Raw.Equal(req.State.Raw) {
+		resp.Plan = candidate
 	}
 }
 
