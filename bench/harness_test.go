@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -31,8 +30,13 @@ import (
 )
 
 // TestMain only stops what the benchmarks started: a plain `go test` of this
-// package starts no server and builds nothing.
+// package starts no server and builds nothing. Re-executed by
+// BenchmarkPeakRSS with envStreamHelper set, it is the helper process that
+// streams an object between two endpoints instead.
 func TestMain(m *testing.M) {
+	if os.Getenv(envStreamHelper) != "" {
+		os.Exit(streamHelper())
+	}
 	code := m.Run()
 	s3test.Stop()
 	if binDir != "" {
@@ -210,33 +214,42 @@ func (w *wharf) stop() {
 // so far (VmHWM), in bytes, from /proc.
 func (w *wharf) memory(tb testing.TB) (rss, peak int64) {
 	tb.Helper()
-	return procMemory(tb, w.cmd.Process.Pid)
+	rss, peak, err := procMemory(w.cmd.Process.Pid)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rss, peak
 }
 
-func procMemory(tb testing.TB, pid int) (rss, peak int64) {
-	tb.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		tb.Fatalf("read process memory: %v", err)
+// procMemory reads VmRSS and VmHWM of process pid (0: this process).
+func procMemory(pid int) (rss, peak int64, err error) {
+	name := "/proc/self/status"
+	if pid != 0 {
+		name = fmt.Sprintf("/proc/%d/status", pid)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read process memory: %w", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		field, value, ok := strings.Cut(line, ":")
+		if !ok || (field != "VmRSS" && field != "VmHWM") {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
 		if err != nil {
-			tb.Fatalf("parse %s %q: %v", name, value, err)
+			return 0, 0, fmt.Errorf("parse %s %q: %w", field, value, err)
 		}
-		if name == "VmRSS" {
+		if field == "VmRSS" {
 			rss = kb << 10
 		} else {
 			peak = kb << 10
 		}
 	}
-	return rss, peak
+	if rss == 0 || peak == 0 {
+		return 0, 0, fmt.Errorf("no VmRSS or VmHWM in %s", name)
+	}
+	return rss, peak, nil
 }
 
 // assetDir is where the local asset store keeps a data set's asset bytes.
