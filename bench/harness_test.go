@@ -160,6 +160,9 @@ func startWharf(tb testing.TB, env []string, args ...string) *wharf {
 	cmd.Env = append(cmd.Env, env...)
 	w.stderr = &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = w.stderr, w.stderr
+	// A benchmark binary that dies (a -timeout, a kill) takes its servers
+	// with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
@@ -250,6 +253,69 @@ func procMemory(pid int) (rss, peak int64, err error) {
 		return 0, 0, fmt.Errorf("no VmRSS or VmHWM in %s", name)
 	}
 	return rss, peak, nil
+}
+
+// jobRuns reads the server's wharf_job_duration_seconds histogram for
+// COMPLETED jobs of jobType: how many ended, and their run time in seconds
+// summed (each from its first run to its end, as the engine measures it).
+func (w *wharf) jobRuns(tb testing.TB, jobType types.Type) (count, seconds float64) {
+	tb.Helper()
+	resp, err := http.Get(w.URL + "/metrics")
+	if err != nil {
+		tb.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("GET /metrics: %v", err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		name, rest, ok := strings.Cut(line, "{")
+		if !ok || !strings.Contains(rest, `type="`+string(jobType)+`"`) || !strings.Contains(rest, `state="COMPLETED"`) {
+			continue
+		}
+		_, value, _ := strings.Cut(rest, "} ")
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			tb.Fatalf("/metrics line %q: %v", line, err)
+		}
+		switch name {
+		case "wharf_job_duration_seconds_count":
+			count = v
+		case "wharf_job_duration_seconds_sum":
+			seconds = v
+		}
+	}
+	return count, seconds
+}
+
+// wharfContenders are the Wharf side of a throughput comparison: "wharf",
+// the time job takes as a client sees it (CreateJob to GetJob answering
+// COMPLETED), and "wharf-run", the same job's run time as the engine
+// measures it (wharf_job_duration_seconds), without the wait for the job
+// queue's next fetch (up to jobs.DefaultPollInterval, 1 s) and the polls.
+// job runs one job and returns its client-side time.
+func (w *wharf) contenders(jobType types.Type, job func(b *testing.B) time.Duration) []contender {
+	var lastRun time.Duration
+	client := contender{name: "wharf", run: func(b *testing.B, round int) time.Duration {
+		count, before := w.jobRuns(b, jobType)
+		d := job(b)
+		// The engine records the duration as the job ends; GetJob may say
+		// COMPLETED a moment before /metrics has it.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			n, after := w.jobRuns(b, jobType)
+			if n > count {
+				lastRun = time.Duration((after - before) * float64(time.Second))
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("/metrics did not count the %s job within 5s of its completion", jobType)
+			}
+		}
+		return d
+	}}
+	run := contender{name: "wharf-run", run: func(*testing.B, int) time.Duration { return lastRun }}
+	return []contender{client, run}
 }
 
 // assetDir is where the local asset store keeps a data set's asset bytes.

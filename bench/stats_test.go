@@ -43,15 +43,16 @@ type contender struct {
 	run  func(b *testing.B, round int) time.Duration
 }
 
-// compare runs the baselines and wharf in turn, one round of each per
-// b.Loop iteration (baseline, baseline, wharf, baseline, baseline, wharf,
-// ...), so that the noise of a shared machine hits them alike. It reports,
-// per baseline, the median over rounds of wharf's time divided by the
-// baseline's in the same round ("wharf/<name>"), and each contender's
-// median throughput over bytes moved per round ("<name>-MB/s").
-func compare(b *testing.B, bytesPerRound int64, baselines []contender, w contender) {
+// compare runs the baselines and then Wharf's contenders in turn, one round
+// of each per b.Loop iteration (baseline, baseline, wharf, baseline,
+// baseline, wharf, ...), so that the noise of a shared machine hits them
+// alike. It reports, for each Wharf contender and baseline, the median over
+// rounds of the contender's time divided by the baseline's in the same round
+// ("wharf/<name>"), and each contender's median throughput over bytes moved
+// per round ("<name>-MB/s").
+func compare(b *testing.B, bytesPerRound int64, baselines []contender, wharfs ...contender) {
 	times := map[string][]float64{}
-	all := append(slices.Clone(baselines), w)
+	all := append(slices.Clone(baselines), wharfs...)
 	for round := 0; b.Loop(); round++ {
 		for _, c := range all {
 			times[c.name] = append(times[c.name], c.run(b, round).Seconds())
@@ -64,17 +65,19 @@ func compare(b *testing.B, bytesPerRound int64, baselines []contender, w contend
 			mbps[i] = float64(bytesPerRound) / (1 << 20) / s
 		}
 		b.ReportMetric(median(mbps), c.name+"-MB/s")
-		lines = append(lines, fmt.Sprintf("%-8s median %7.3fs  %8.1f MB/s  rounds %s",
+		lines = append(lines, fmt.Sprintf("%-9s median %7.3fs  %8.1f MB/s  rounds %s",
 			c.name, median(times[c.name]), median(mbps), formatSeconds(times[c.name])))
 	}
-	for _, base := range baselines {
-		ratios := make([]float64, len(times[w.name]))
-		for i := range ratios {
-			ratios[i] = times[w.name][i] / times[base.name][i]
+	for _, w := range wharfs {
+		for _, base := range baselines {
+			ratios := make([]float64, len(times[w.name]))
+			for i := range ratios {
+				ratios[i] = times[w.name][i] / times[base.name][i]
+			}
+			b.ReportMetric(median(ratios), w.name+"/"+base.name)
+			lines = append(lines, fmt.Sprintf("%s/%s time ratio: median %.2f, per round %s",
+				w.name, base.name, median(ratios), formatSeconds(ratios)))
 		}
-		b.ReportMetric(median(ratios), w.name+"/"+base.name)
-		lines = append(lines, fmt.Sprintf("%s/%s time ratio: median %.2f, per round %s",
-			w.name, base.name, median(ratios), formatFloats(ratios)))
 	}
 	b.Logf("%s, %.1f MiB per round:\n%s", b.Name(), float64(bytesPerRound)/(1<<20), strings.Join(lines, "\n"))
 }
@@ -86,8 +89,6 @@ func formatSeconds(xs []float64) string {
 	}
 	return "[" + strings.Join(parts, " ") + "]"
 }
-
-func formatFloats(xs []float64) string { return formatSeconds(xs) }
 
 func TestMedian(t *testing.T) {
 	t.Parallel()

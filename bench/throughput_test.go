@@ -88,7 +88,7 @@ func BenchmarkImport(b *testing.B) {
 			for _, set := range sets {
 				b.Run("objects="+set.name, func(b *testing.B) {
 					ds := w.newDataSet(b, "import-"+set.name)
-					wharfRun := contender{name: "wharf", run: func(b *testing.B, round int) time.Duration {
+					wharfs := w.contenders(types.TypeImportAssetsFromS3, func(b *testing.B) time.Duration {
 						rev := w.newRevision(b, ds)
 						_, d, err := w.runJob(context.Background(), types.TypeImportAssetsFromS3,
 							importDetails(ds, rev, src, set.keys), throughputPoll)
@@ -103,7 +103,7 @@ func BenchmarkImport(b *testing.B) {
 							emptyPrefix(b, c, assetBucket, assetPrefix)
 						}
 						return d
-					}}
+					})
 					var baselines []contender
 					if store == "local" {
 						baselines = append(baselines, contender{name: "sdk", run: func(b *testing.B, round int) time.Duration {
@@ -133,7 +133,7 @@ func BenchmarkImport(b *testing.B) {
 							}})
 						}
 					}
-					compare(b, set.total(), baselines, wharfRun)
+					compare(b, set.total(), baselines, wharfs...)
 				})
 			}
 		})
@@ -173,14 +173,14 @@ func BenchmarkExport(b *testing.B) {
 					}
 					details := &types.RequestDetails{ExportAssetsToS3: &types.ExportAssetsToS3RequestDetails{
 						DataSetId: &ds, RevisionId: &rev, AssetDestinations: dests}}
-					wharfRun := contender{name: "wharf", run: func(b *testing.B, round int) time.Duration {
+					wharfs := w.contenders(types.TypeExportAssetsToS3, func(b *testing.B) time.Duration {
 						_, d, err := w.runJob(context.Background(), types.TypeExportAssetsToS3, details, throughputPoll)
 						if err != nil {
 							b.Fatal(err)
 						}
 						emptyPrefix(b, c, dst, "wharf/")
 						return d
-					}}
+					})
 					var baselines []contender
 					if store == "local" {
 						baselines = append(baselines, contender{name: "sdk", run: func(b *testing.B, round int) time.Duration {
@@ -215,7 +215,7 @@ func BenchmarkExport(b *testing.B) {
 							}})
 						}
 					}
-					compare(b, set.total(), baselines, wharfRun)
+					compare(b, set.total(), baselines, wharfs...)
 				})
 			}
 		})
