@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,11 @@ type memorySample struct {
 	Size int64 // of the object imported
 	Idle int64 // VmRSS before the import
 	Peak int64 // VmHWM after it
+	// Go heap figures, from the helper process only (runtime/metrics,
+	// sampled every 20 ms during the copy): the most the heap's objects
+	// took, live and garbage (HeapMax), the most the last collection found
+	// live (LiveMax), and the collections run during the copy.
+	HeapMax, LiveMax, GCs int64
 }
 
 // BenchmarkPeakRSS measures the peak resident set size (VmHWM) of a fresh
@@ -136,8 +142,14 @@ func reportMemory(b *testing.B, samples []memorySample, what string) {
 	var lines []string
 	for _, size := range sizes {
 		idle, peak := medianOf(size, func(s memorySample) int64 { return s.Idle }), medianOf(size, func(s memorySample) int64 { return s.Peak })
-		lines = append(lines, fmt.Sprintf("object %5d MiB: idle RSS %6.1f MiB, peak RSS %6.1f MiB, peak-idle %6.1f MiB",
-			size/mib, idle/mib, peak/mib, (peak-idle)/mib))
+		line := fmt.Sprintf("object %5d MiB: idle RSS %6.1f MiB, peak RSS %6.1f MiB, peak-idle %6.1f MiB",
+			size/mib, idle/mib, peak/mib, (peak-idle)/mib)
+		if heapMax := medianOf(size, func(s memorySample) int64 { return s.HeapMax }); heapMax > 0 {
+			line += fmt.Sprintf("; Go heap: at most %.1f MiB of objects, %.1f MiB live after a GC, %.0f GCs",
+				heapMax/mib, medianOf(size, func(s memorySample) int64 { return s.LiveMax })/mib,
+				medianOf(size, func(s memorySample) int64 { return s.GCs }))
+		}
+		lines = append(lines, line)
 	}
 	smallest, largest := sizes[0], sizes[len(sizes)-1]
 	idle := medianOf(largest, func(s memorySample) int64 { return s.Idle })
@@ -223,6 +235,7 @@ func streamHelper() int {
 	if err != nil {
 		return fail(err)
 	}
+	heap := watchHeap()
 	src := s3access.Location{Endpoint: srcEP, Bucket: job.Bucket, Key: job.Key}
 	info, err := assetstore.Import(ctx, st, src, key, nil)
 	if err != nil {
@@ -232,7 +245,50 @@ func streamHelper() int {
 	if err != nil {
 		return fail(err)
 	}
-	out, _ := json.Marshal(memorySample{Size: info.Size, Idle: idle, Peak: peak})
+	sample := heap()
+	sample.Size, sample.Idle, sample.Peak = info.Size, idle, peak
+	out, _ := json.Marshal(sample)
 	fmt.Println(string(out))
 	return 0
+}
+
+// watchHeap samples the Go heap every 20 ms until the returned function is
+// called, which returns the maxima (HeapMax, LiveMax) and the collections
+// run meanwhile (GCs).
+func watchHeap() func() memorySample {
+	samples := []metrics.Sample{
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/gc/heap/live:bytes"},
+		{Name: "/gc/cycles/total:gc-cycles"},
+	}
+	read := func() (objects, live, cycles int64) {
+		metrics.Read(samples)
+		return int64(samples[0].Value.Uint64()), int64(samples[1].Value.Uint64()), int64(samples[2].Value.Uint64())
+	}
+	_, _, startCycles := read()
+	var s memorySample
+	record := func() {
+		objects, live, cycles := read()
+		s.HeapMax, s.LiveMax, s.GCs = max(s.HeapMax, objects), max(s.LiveMax, live), cycles-startCycles
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				record()
+			}
+		}
+	}()
+	return func() memorySample {
+		close(stop)
+		<-done
+		record()
+		return s
+	}
 }
