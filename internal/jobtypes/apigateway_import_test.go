@@ -167,3 +167,36 @@ func TestAPIGatewayImportErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestAPIGatewayImportRerun runs the runner twice, as the engine does after
+// a crash that followed the move: the second run finds the specification
+// under the asset's key, checks it again and makes the same asset; Cleanup
+// then leaves nothing.
+func TestAPIGatewayImportRerun(t *testing.T) {
+	t.Parallel()
+	eachAssetStore(t, func(t *testing.T, assets string) {
+		e := signedEnv(t, assets, jobtypes.SignedURLConfig{})
+		ds := e.newDataSet(account, resource.OriginOwned, resource.AssetTypeAPIGatewayAPI)
+		rev := e.newRevision(ds, false, false)
+		spec := []byte(petstore)
+		v, err := e.createJob(resource.JobTypeImportAssetFromAPIGatewayAPI, apiDetails(ds.ID, rev.ID, map[string]any{"ApiSpecificationMd5Hash": contentMD5(spec)}))
+		e.must(err)
+		e.putStaged(v.ID, spec)
+		r := e.runners[resource.JobTypeImportAssetFromAPIGatewayAPI]
+		job := e.job(v.ID)
+		nop := func(int64, int64) {}
+		first, err := r.Run(e.ctx, job, nop)
+		e.must(err)
+		second, err := r.Run(e.ctx, job, nop)
+		e.must(err)
+		if len(first.Assets) != 1 || len(second.Assets) != 1 || first.Assets[0].ID != second.Assets[0].ID ||
+			!bytes.Equal(first.Assets[0].Details, second.Assets[0].Details) || len(second.Errors) != 0 {
+			t.Fatalf("runs disagree: %+v / %+v", first, second)
+		}
+		sameBytes(t, "moved specification", e.storedBytes(resource.Asset{AccountID: account, DataSetID: ds.ID, ID: first.Assets[0].ID}), spec)
+		e.must(r.Cleanup(e.ctx, job))
+		if left := e.storeLeftovers(); len(left) != 0 {
+			t.Errorf("after Cleanup the store holds %v", left)
+		}
+	})
+}
