@@ -275,8 +275,11 @@ func (r *ImportFromAPIGateway) Run(ctx context.Context, job resource.Job, progre
 		return specError(fmt.Sprintf("the API specification of %q is %d bytes: over the limit of %d MB", req.ApiName, up.info.Size, MaxAPISpecSize>>20)), nil
 	}
 	progress(0, up.info.Size)
-	if msg, err := r.checkSpec(ctx, up.key, req); err != nil || msg != "" {
-		return specError(msg), err
+	switch msg, err := r.checkSpec(ctx, up.key, req); {
+	case err != nil:
+		return jobs.Result{}, err
+	case msg != "":
+		return specError(msg), nil
 	}
 	info, err := up.moveToAsset(ctx, r.deps.Assets, job)
 	if err != nil {

@@ -130,6 +130,7 @@ func TestAPIGatewayImportErrors(t *testing.T) {
 		rev := e.newRevision(ds, false, false)
 		swagger := []byte(`{"swagger":"2.0","info":{"title":"t","version":"1"},"paths":{}}`)
 		notJSON := []byte("openapi: 3.0.1\n")
+		tooBig := bytes.Repeat([]byte(" "), jobtypes.MaxAPISpecSize+1)
 		for _, c := range []struct {
 			name     string
 			body     []byte // nil: nothing uploaded
@@ -141,6 +142,7 @@ func TestAPIGatewayImportErrors(t *testing.T) {
 			{"swagger 2", swagger, swagger, false, "Swagger 2.0"},
 			{"yaml", notJSON, notJSON, false, "not JSON"},
 			{"md5 mismatch", []byte(petstore), swagger, true, "not the job's ApiSpecificationMd5Hash"},
+			{"over 10 MB", tooBig, tooBig, true, "over the limit of 10 MB"},
 		} {
 			v, err := e.createJob(resource.JobTypeImportAssetFromAPIGatewayAPI, apiDetails(ds.ID, rev.ID, map[string]any{"ApiSpecificationMd5Hash": contentMD5(c.md5Of)}))
 			e.must(err)
