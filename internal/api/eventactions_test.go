@@ -284,3 +284,38 @@ func TestFinalizeStartsEventActionJobs(t *testing.T) {
 		})
 	}
 }
+
+// A CreateJob request carrying EventActionArn (a ResponseDetails member
+// only; the SDKs can't send it) is taken with the member ignored, as AWS
+// ignores unknown members: the job does not claim an event action started
+// it.
+func TestCreateJobIgnoresEventActionArn(t *testing.T) {
+	t.Parallel()
+	e := newEventActionsEnv(t, stores[0].open(t))
+	ds := e.dataSet(e.a)
+	rev := e.revision(e.a, aws.ToString(ds.Id))
+	e.asset(accountA, aws.ToString(ds.Id), aws.ToString(rev.Id), "a.csv")
+	ea, err := e.a.CreateEventAction(e.ctx, &dataexchange.CreateEventActionInput{Action: autoExport("dest-bucket", nil, nil), Event: watching(ds.Id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := e.do("POST", "/v1/jobs", keyA, `{"Type":"EXPORT_REVISIONS_TO_S3","Details":{"ExportRevisionsToS3":{`+
+		`"DataSetId":"`+aws.ToString(ds.Id)+`","EventActionArn":"`+aws.ToString(ea.Arn)+`",`+
+		`"RevisionDestinations":[{"Bucket":"dest-bucket","RevisionId":"`+aws.ToString(rev.Id)+`"}]}}}`)
+	if resp.StatusCode != 201 || strings.Contains(string(body), "EventActionArn") {
+		t.Fatalf("CreateJob: %d %s", resp.StatusCode, body)
+	}
+	list, err := e.a.ListJobs(e.ctx, &dataexchange.ListJobsInput{})
+	if err != nil || len(list.Jobs) != 1 {
+		t.Fatalf("ListJobs: %+v, %v", list, err)
+	}
+	got, err := e.a.GetJob(e.ctx, &dataexchange.GetJobInput{JobId: list.Jobs[0].Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, d := range map[string]*types.ExportRevisionsToS3ResponseDetails{"ListJobs": list.Jobs[0].Details.ExportRevisionsToS3, "GetJob": got.Details.ExportRevisionsToS3} {
+		if d == nil || d.EventActionArn != nil || len(d.RevisionDestinations) != 1 || aws.ToString(d.RevisionDestinations[0].Bucket) != "dest-bucket" {
+			t.Errorf("%s details %+v: want the request's destination and no EventActionArn", what, d)
+		}
+	}
+}

@@ -434,8 +434,9 @@ func (s *Service) CreateStartedJob(ctx context.Context, q store.Queries, account
 	if err := s.queue.enqueue(ctx, q, argsOf(job)); err != nil {
 		return JobView{}, unexpected("queue the job", err)
 	}
-	// Counted before the caller commits: a rolled-back start is counted
-	// too, which the metric's readers can live with.
+	// Counted before the caller commits (q's transaction is the
+	// caller's to commit): a rolled-back start is counted too, a rare
+	// overcount docs/jobs.md (Metrics) owns up to.
 	s.metrics.started.WithLabelValues(job.Type).Inc()
 	return s.view(job), nil
 }

@@ -121,6 +121,9 @@ type Deps struct {
 	// MaxAssetSize is the largest object an import takes, in bytes;
 	// 0 means DefaultMaxAssetSize.
 	MaxAssetSize int64
+	// MaxRevisionExportAssets is the most assets an EXPORT_REVISIONS_TO_S3
+	// job exports; 0 means MaxRevisionExportAssets (AWS's 10,000).
+	MaxRevisionExportAssets int
 	// Parallelism is how many objects a job copies at once; 0 means
 	// DefaultParallelism.
 	Parallelism int

@@ -2,6 +2,7 @@ package jobtypes
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/wharf-dev/wharf/internal/fault"
@@ -42,7 +43,18 @@ type ExportRevisionsToS3 struct {
 	deps Deps
 }
 
-var _ jobs.Runner = (*ExportRevisionsToS3)(nil)
+var (
+	_ jobs.Runner   = (*ExportRevisionsToS3)(nil)
+	_ jobs.Preparer = (*ExportRevisionsToS3)(nil)
+)
+
+// maxAssets is the most assets one job exports.
+func (r *ExportRevisionsToS3) maxAssets() int {
+	if r.deps.MaxRevisionExportAssets > 0 {
+		return r.deps.MaxRevisionExportAssets
+	}
+	return MaxRevisionExportAssets
+}
 
 type revisionExportDetails struct {
 	DataSetId            *string
@@ -52,7 +64,8 @@ type revisionExportDetails struct {
 		KeyPattern *string
 		RevisionId *string
 	}
-	// EventActionArn is set on the jobs event actions create.
+	// EventActionArn is set on the jobs event actions create (only:
+	// Prepare drops a client's).
 	EventActionArn *string
 }
 
@@ -102,11 +115,6 @@ func parseRevisionExport(job resource.Job) (revisionExport, error) {
 	if err != nil {
 		return revisionExport{}, err
 	}
-	if d.EventActionArn != nil {
-		if p, err := resource.ParseARN(*d.EventActionArn); err != nil || p.Kind != resource.KindEventAction {
-			return revisionExport{}, fault.Validationf("Details.%s.EventActionArn %q is not an event action's ARN", revisionExportMember, *d.EventActionArn)
-		}
-	}
 	return revisionExport{bucket: *dst.Bucket, pattern: kp, encryption: enc}, nil
 }
 
@@ -129,10 +137,10 @@ func (r *ExportRevisionsToS3) check(ctx context.Context, q store.Queries, job re
 	switch {
 	case n == 0:
 		return ds, rev, fault.Validationf("revision %s has no assets to export", rev.ID)
-	case n > MaxRevisionExportAssets:
-		e := fault.LimitExceeded(LimitRevisionExportAssets, MaxRevisionExportAssets)
+	case n > r.maxAssets():
+		e := fault.LimitExceeded(LimitRevisionExportAssets, float64(r.maxAssets()))
 		e.Message = fmt.Sprintf("an EXPORT_REVISIONS_TO_S3 job exports at most %d assets; revision %s has %d",
-			MaxRevisionExportAssets, rev.ID, n)
+			r.maxAssets(), rev.ID, n)
 		return ds, rev, e
 	}
 	return ds, rev, nil
@@ -192,15 +200,37 @@ func (r *ExportRevisionsToS3) plan(ctx context.Context, job resource.Job, re rev
 			break
 		}
 		req.After = page.Next
-		if len(items) > MaxRevisionExportAssets {
+		if len(items) > r.maxAssets() {
 			break // check counted fewer; the assets changed since
 		}
 	}
-	if len(items) > MaxRevisionExportAssets {
-		e := fault.LimitExceeded(LimitRevisionExportAssets, MaxRevisionExportAssets)
+	if len(items) > r.maxAssets() {
+		e := fault.LimitExceeded(LimitRevisionExportAssets, float64(r.maxAssets()))
+		e.Message = fmt.Sprintf("an EXPORT_REVISIONS_TO_S3 job exports at most %d assets; revision %s has more", r.maxAssets(), job.RevisionID)
 		return nil, nil, e
 	}
 	return items, nil, nil
+}
+
+// Prepare implements jobs.Preparer: it drops EventActionArn from a
+// CreateJob request. The member is AWS's ResponseDetails' only (set on the
+// jobs event actions start), not a request member, so like any unknown
+// member it is ignored: a client can't make its job look started by an
+// event action.
+func (r *ExportRevisionsToS3) Prepare(_ context.Context, job resource.Job) (json.RawMessage, error) {
+	body, err := jobs.MemberDetails(job)
+	if err != nil {
+		return nil, err
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil {
+		return nil, fmt.Errorf("jobtypes: revision export details: %w", err)
+	}
+	if _, ok := members["EventActionArn"]; !ok {
+		return job.Details, nil
+	}
+	delete(members, "EventActionArn")
+	return json.Marshal(map[string]any{revisionExportMember: members})
 }
 
 // Run implements jobs.Runner.

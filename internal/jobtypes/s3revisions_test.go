@@ -178,3 +178,66 @@ func TestRevisionExportKeyCollision(t *testing.T) {
 		t.Errorf("the job wrote %v", keys)
 	}
 }
+
+// EventActionArn is a ResponseDetails member only: a CreateJob request that
+// sends one (any value) is taken, and the job doesn't carry it, so that no
+// client can make its job look started by an event action.
+func TestRevisionExportIgnoresClientEventActionArn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{noStart: true})
+	e.insertAsset(e.revision, "a.csv", resource.AssetTypeS3Snapshot)
+	for _, arn := range []string{
+		"arn:aws:dataexchange:us-east-1:" + account + ":event-actions/" + resource.NewID(),
+		"not an ARN",
+	} {
+		t.Run(arn, func(t *testing.T) {
+			details := json.RawMessage(fmt.Sprintf(`{"ExportRevisionsToS3":{"DataSetId":%q,"EventActionArn":%q,`+
+				`"RevisionDestinations":[{"Bucket":"dest-bucket","RevisionId":%q}]}}`, e.dataSet.ID, arn, e.revision.ID))
+			v, err := e.createJob(resource.JobTypeExportRevisionsToS3, details)
+			if err != nil {
+				t.Fatalf("CreateJob: %v", err)
+			}
+			got, err := e.svc.GetJob(e.ctx, account, v.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for what, d := range map[string]json.RawMessage{"CreateJob": v.Details, "GetJob": got.Details} {
+				if strings.Contains(string(d), "EventActionArn") {
+					t.Errorf("%s's Details keep the client's EventActionArn: %s", what, d)
+				}
+				if !strings.Contains(string(d), `"dest-bucket"`) || !strings.Contains(string(d), e.dataSet.ID) {
+					t.Errorf("%s's Details lost the request's members: %s", what, d)
+				}
+			}
+		})
+	}
+}
+
+// More assets than the limit (AWS: 10,000; 2 here, through Deps) is
+// ServiceLimitExceededException at CreateJob, and at StartJob when assets
+// were added since.
+func TestRevisionExportAssetLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{noStart: true, deps: func(d *jobtypes.Deps) { d.MaxRevisionExportAssets = 2 }})
+	e.insertAsset(e.revision, "a", resource.AssetTypeS3Snapshot)
+	e.insertAsset(e.revision, "b", resource.AssetTypeS3Snapshot)
+	details := revisionExportDetails(e.dataSet.ID, nil, revDst{Bucket: "dest-bucket", RevisionId: e.revision.ID})
+	atLimit, err := e.createJob(resource.JobTypeExportRevisionsToS3, details)
+	if err != nil {
+		t.Fatalf("CreateJob of 2 assets: %v", err)
+	}
+	e.insertAsset(e.revision, "c", resource.AssetTypeS3Snapshot)
+	checkLimit := func(what string, err error) {
+		t.Helper()
+		fe := wantFault(t, err, fault.ServiceLimitExceeded)
+		if fe.LimitName != jobtypes.LimitRevisionExportAssets || fe.LimitValue != 2 || !strings.Contains(fe.Message, "at most 2 assets") {
+			t.Errorf("%s: limit %q %g, message %q", what, fe.LimitName, fe.LimitValue, fe.Message)
+		}
+	}
+	_, err = e.createJob(resource.JobTypeExportRevisionsToS3, details)
+	checkLimit("CreateJob", err)
+	checkLimit("StartJob", e.svc.StartJob(e.ctx, account, atLimit.ID))
+	if j := e.job(atLimit.ID); j.State != resource.JobStateWaiting {
+		t.Errorf("refused StartJob left the job %s", j.State)
+	}
+}

@@ -1,6 +1,8 @@
 # Upload a local file as a new asset: the provider computes its MD5, PUTs it
-# to the job's signed URL and starts the job. (Needs a server that runs
-# IMPORT_ASSET_FROM_SIGNED_URL; see docs/compatibility.md.)
+# to the job's signed URL, starts the job and waits for it. Credentials come
+# from the usual AWS settings (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a
+# profile). e2e/terraform_examples_test.go applies this example.
+#   terraform apply -var endpoint=http://127.0.0.1:8686
 terraform {
   required_providers {
     wharf = {
@@ -42,4 +44,12 @@ resource "aws_dataexchange_job" "upload" {
 
   start_on_creation   = true
   wait_for_completion = true
+}
+
+output "data_set_id" {
+  value = aws_dataexchange_data_set.files.id
+}
+
+output "asset_job_state" {
+  value = aws_dataexchange_job.upload.state
 }
