@@ -137,6 +137,38 @@ type Queries interface {
 	DeleteJobsCreatedBefore(ctx context.Context, before time.Time, limit int) ([]resource.Job, error)
 	// CountJobsByTypeAndState counts every account's jobs, grouped.
 	CountJobsByTypeAndState(ctx context.Context) ([]JobCount, error)
+
+	// Data grants. A grant belongs to its sender (AccountID) and is seen
+	// by its receiver (ReceiverAccountID). Listings are newest first.
+	InsertDataGrant(ctx context.Context, g resource.DataGrant) error
+	// GetDataGrant reads a grant its sender accountID sent.
+	GetDataGrant(ctx context.Context, accountID, id string) (resource.DataGrant, error)
+	// GetReceivedDataGrant reads a grant sent to receiverAccountID.
+	GetReceivedDataGrant(ctx context.Context, receiverAccountID, id string) (resource.DataGrant, error)
+	// UpdateDataGrant writes AcceptanceState, AcceptedAt and UpdatedAt of
+	// the grant with g's AccountID and ID.
+	UpdateDataGrant(ctx context.Context, g resource.DataGrant) error
+	// DeleteDataGrant removes the sender's grant and its tags.
+	DeleteDataGrant(ctx context.Context, accountID, id string) error
+	ListDataGrants(ctx context.Context, accountID string, p PageRequest) (Page[resource.DataGrant], error)
+	ListReceivedDataGrants(ctx context.Context, receiverAccountID string, f DataGrantFilter, p PageRequest) (Page[resource.DataGrant], error)
+	// CountDataGrants counts the grants that match every non-empty member of f.
+	CountDataGrants(ctx context.Context, f DataGrantFilter) (int, error)
+
+	// ListFinalizedRevisions is ListRevisions limited to finalized
+	// revisions (what an entitled data set shows of its source).
+	ListFinalizedRevisions(ctx context.Context, accountID, dataSetID string, p PageRequest) (Page[resource.Revision], error)
+}
+
+// DataGrantFilter narrows grant listings and counts. Empty members don't
+// filter; AcceptanceStates keeps grants in any of the listed states;
+// ActiveAt (when set) leaves out grants whose EndsAt is at or before it.
+type DataGrantFilter struct {
+	SenderAccountID   string
+	ReceiverAccountID string
+	SourceDataSetID   string
+	AcceptanceStates  []string
+	ActiveAt          time.Time
 }
 
 // JobCount is how many jobs have a type and state.

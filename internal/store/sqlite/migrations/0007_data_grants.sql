@@ -1,0 +1,25 @@
+-- Data grants (sharing a data set with another account). Timestamps are
+-- unix milliseconds. A grant names its entitled data set (data_set_id, in
+-- the receiver's account) from creation on; that data set exists once the
+-- grant is accepted. Grants have no foreign keys: package exchange keeps a
+-- source data set from being deleted while grants of it exist, and deletes
+-- the entitled data set with its grant.
+
+CREATE TABLE data_grants (
+    id                  TEXT NOT NULL PRIMARY KEY,
+    account_id          TEXT NOT NULL,
+    receiver_account_id TEXT NOT NULL,
+    name                TEXT NOT NULL,
+    description         TEXT NOT NULL,
+    source_data_set_id  TEXT NOT NULL,
+    data_set_id         TEXT NOT NULL UNIQUE,
+    distribution_scope  TEXT NOT NULL,
+    acceptance_state    TEXT NOT NULL,
+    accepted_at         INTEGER,
+    ends_at             INTEGER,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL
+);
+CREATE INDEX data_grants_listing ON data_grants (account_id, created_at DESC, id DESC);
+CREATE INDEX data_grants_received ON data_grants (receiver_account_id, created_at DESC, id DESC);
+CREATE INDEX data_grants_source ON data_grants (account_id, source_data_set_id);
