@@ -4,7 +4,7 @@
 //
 // Layout: this file routes and wraps every request; one file per resource
 // holds its operations (datasets.go, revisions.go, assets.go, tags.go,
-// jobs.go);
+// jobs.go, grants.go);
 // shapes.go has the wire structs and errors.go the error responses.
 package api
 
@@ -94,9 +94,14 @@ func New(cfg Config) http.Handler {
 		// The ARN arrives percent-encoded as one segment (%3A, %2F); the
 		// trailing wildcard also takes it from clients that leave its
 		// slashes unescaped. PathValue returns it unescaped either way.
-		tags    = "/tags/{ResourceArn...}"
-		jobList = "/v1/jobs"
-		job     = jobList + "/{JobId}"
+		tags = "/tags/{ResourceArn...}"
+		// Data grants (grants.go): a DataGrantId may be an ARN, like
+		// ResourceArn above.
+		grants         = "/v1/data-grants"
+		grant          = grants + "/{DataGrantId...}"
+		receivedGrants = "/v1/received-data-grants"
+		jobList        = "/v1/jobs"
+		job            = jobList + "/{JobId}"
 	)
 	routes := []struct {
 		pattern, operation string
@@ -123,6 +128,16 @@ func New(cfg Config) http.Handler {
 		{"POST " + tags, "TagResource", s.tagResource},
 		{"DELETE " + tags, "UntagResource", s.untagResource},
 		{"GET " + tags, "ListTagsForResource", s.listTagsForResource},
+
+		{"POST " + grants, "CreateDataGrant", s.createDataGrant},
+		{"GET " + grants, "ListDataGrants", s.listDataGrants},
+		{"GET " + grant, "GetDataGrant", s.getDataGrant},
+		{"DELETE " + grant, "DeleteDataGrant", s.deleteDataGrant},
+		{"POST " + grants + "/{DataGrantArn}/accept", "AcceptDataGrant", s.acceptDataGrant},
+		{"POST " + grants + "/{DataGrantArn}/{DataGrantArnTail}/accept", "AcceptDataGrant", s.acceptDataGrant},
+		{"GET " + receivedGrants, "ListReceivedDataGrants", s.listReceivedDataGrants},
+		{"GET " + receivedGrants + "/{DataGrantArn}", "GetReceivedDataGrant", s.getReceivedDataGrant},
+		{"GET " + receivedGrants + "/{DataGrantArn}/{DataGrantArnTail}", "GetReceivedDataGrant", s.getReceivedDataGrant},
 	}
 	if s.jobs != nil {
 		routes = append(routes, []struct {
