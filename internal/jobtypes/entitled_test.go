@@ -84,7 +84,7 @@ func TestEntitledExport(t *testing.T) {
 
 			refused := []struct {
 				name, jobType, want string
-				details           json.RawMessage
+				details             json.RawMessage
 			}{
 				{"unfinalized revision", resource.JobTypeExportAssetsToS3, fault.ResourceNotFound,
 					exportDetails(x.dataSetID, x.open.ID, nil, dst{AssetId: x.openAsset.ID, Bucket: bucket})},
