@@ -155,6 +155,30 @@ type Queries interface {
 	// CountDataGrants counts the grants that match every non-empty member of f.
 	CountDataGrants(ctx context.Context, f DataGrantFilter) (int, error)
 
+	// Notifications. InsertNotification inserts n with one PENDING
+	// delivery per entry of deliveries; ErrDuplicate if n's (AccountID,
+	// ClientToken) exists.
+	InsertNotification(ctx context.Context, n resource.Notification, deliveries []resource.NotificationDelivery) error
+	GetNotificationByToken(ctx context.Context, accountID, clientToken string) (resource.Notification, error)
+	// GetNotification reads a notification by id, across accounts (for
+	// delivery).
+	GetNotification(ctx context.Context, id string) (resource.Notification, error)
+	// ListDueDeliveries returns up to limit PENDING deliveries whose
+	// NextAttemptAt is at or before now, the earliest first.
+	ListDueDeliveries(ctx context.Context, now time.Time, limit int) ([]resource.NotificationDelivery, error)
+	// ListDeliveries lists a notification's deliveries by receiver.
+	ListDeliveries(ctx context.Context, notificationID string) ([]resource.NotificationDelivery, error)
+	// ClaimDelivery moves d's NextAttemptAt to until if d is still PENDING
+	// with the NextAttemptAt d holds, and reports whether it did: of
+	// deliverers racing for d, one wins.
+	ClaimDelivery(ctx context.Context, d resource.NotificationDelivery, until time.Time) (bool, error)
+	// UpdateDelivery writes State, Attempts, NextAttemptAt, LastError and
+	// UpdatedAt.
+	UpdateDelivery(ctx context.Context, d resource.NotificationDelivery) error
+	// SetWebhook creates or replaces the account's webhook.
+	SetWebhook(ctx context.Context, w resource.Webhook) error
+	GetWebhook(ctx context.Context, accountID string) (resource.Webhook, error)
+
 	// ListFinalizedRevisions is ListRevisions limited to finalized
 	// revisions (what an entitled data set shows of its source).
 	ListFinalizedRevisions(ctx context.Context, accountID, dataSetID string, p PageRequest) (Page[resource.Revision], error)

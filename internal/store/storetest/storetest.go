@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"Jobs", jobTests},
 		{"JobConcurrency", jobConcurrencyTests},
 		{"DataGrants", dataGrantTests},
+		{"Notifications", notificationTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
