@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -171,4 +172,27 @@ func (s *server) acceptDataGrant(r *http.Request, account string) (int, any, err
 		return 0, nil, err
 	}
 	return http.StatusOK, dataGrantOut(v, receiverGrant), nil
+}
+
+type sendDataSetNotificationRequest struct {
+	ClientToken *string         `json:"ClientToken"`
+	Comment     *string         `json:"Comment"`
+	Details     json.RawMessage `json:"Details"`
+	Scope       json.RawMessage `json:"Scope"`
+	Type        *string         `json:"Type"`
+}
+
+func (s *server) sendDataSetNotification(r *http.Request, account string) (int, any, error) {
+	var req sendDataSetNotificationRequest
+	if err := decodeBody(r, &req); err != nil {
+		return 0, nil, err
+	}
+	err := s.svc.SendDataSetNotification(r.Context(), account, exchange.SendDataSetNotificationInput{
+		DataSetID: r.PathValue("DataSetId"), ClientToken: req.ClientToken, Type: req.Type, Comment: req.Comment,
+		Details: req.Details, Scope: req.Scope,
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusAccepted, struct{}{}, nil
 }

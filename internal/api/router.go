@@ -135,6 +135,7 @@ func New(cfg Config) http.Handler {
 		{"DELETE " + grant, "DeleteDataGrant", s.deleteDataGrant},
 		{"POST " + grants + "/{DataGrantArn}/accept", "AcceptDataGrant", s.acceptDataGrant},
 		{"POST " + grants + "/{DataGrantArn}/{DataGrantArnTail}/accept", "AcceptDataGrant", s.acceptDataGrant},
+		{"POST " + dataSet + "/notification", "SendDataSetNotification", s.sendDataSetNotification},
 		{"GET " + receivedGrants, "ListReceivedDataGrants", s.listReceivedDataGrants},
 		{"GET " + receivedGrants + "/{DataGrantArn}", "GetReceivedDataGrant", s.getReceivedDataGrant},
 		{"GET " + receivedGrants + "/{DataGrantArn}/{DataGrantArnTail}", "GetReceivedDataGrant", s.getReceivedDataGrant},
