@@ -22,6 +22,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/jobs"
+	"github.com/wharf-dev/wharf/internal/notify"
 	"github.com/wharf-dev/wharf/internal/jobtypes"
 	"github.com/wharf-dev/wharf/internal/s3access"
 	"github.com/wharf-dev/wharf/internal/store"
@@ -162,6 +163,16 @@ func serve(ctx context.Context, f serveFlags) error {
 		_ = jobService.Stop(stopCtx)
 	}()
 	logger.Info("job engine running", "job_timeout", f.jobTimeout, "job_retention", f.jobRetention.String())
+
+	// Data set notifications go out to receivers' webhooks from every replica.
+	deliverer, err := notify.New(notify.Config{Store: st, Region: f.region, Logger: logger})
+	if err != nil {
+		return err
+	}
+	delivering := make(chan struct{})
+	deliverCtx, stopDelivering := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { defer close(delivering); deliverer.Run(deliverCtx) }()
+	defer func() { stopDelivering(); <-delivering }()
 
 	handler := api.New(api.Config{
 		Service:       exchange.New(st, f.region),

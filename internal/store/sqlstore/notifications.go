@@ -104,4 +104,3 @@ func (q *queries) GetWebhook(ctx context.Context, accountID string) (resource.We
 		return w, err
 	}, `SELECT account_id, url, secret, updated_at FROM account_webhooks WHERE account_id = ?`, accountID)
 }
-
