@@ -22,8 +22,8 @@ import (
 	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/jobs"
-	"github.com/wharf-dev/wharf/internal/notify"
 	"github.com/wharf-dev/wharf/internal/jobtypes"
+	"github.com/wharf-dev/wharf/internal/notify"
 	"github.com/wharf-dev/wharf/internal/s3access"
 	"github.com/wharf-dev/wharf/internal/store"
 )
