@@ -179,9 +179,24 @@ type Queries interface {
 	SetWebhook(ctx context.Context, w resource.Webhook) error
 	GetWebhook(ctx context.Context, accountID string) (resource.Webhook, error)
 
+	// The audit log. ListAuditRecords is newest first.
+	InsertAuditRecord(ctx context.Context, r resource.AuditRecord) error
+	ListAuditRecords(ctx context.Context, f AuditFilter) ([]resource.AuditRecord, error)
+
 	// ListFinalizedRevisions is ListRevisions limited to finalized
 	// revisions (what an entitled data set shows of its source).
 	ListFinalizedRevisions(ctx context.Context, accountID, dataSetID string, p PageRequest) (Page[resource.Revision], error)
+}
+
+// AuditFilter narrows ListAuditRecords. Empty members don't filter; Since
+// keeps records at or after it, Before those before it; Limit (>= 1) caps
+// how many come back.
+type AuditFilter struct {
+	AccountID string
+	Operation string
+	Since     time.Time
+	Before    time.Time
+	Limit     int
 }
 
 // DataGrantFilter narrows grant listings and counts. Empty members don't

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"JobConcurrency", jobConcurrencyTests},
 		{"DataGrants", dataGrantTests},
 		{"Notifications", notificationTests},
+		{"Audit", auditTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -60,3 +60,18 @@ CREATE TABLE notification_deliveries (
     PRIMARY KEY (notification_id, receiver_account_id)
 );
 CREATE INDEX notification_deliveries_due ON notification_deliveries (state, next_attempt_at);
+
+-- The audit log: one row per API call (package api), read by wharf audit.
+CREATE TABLE audit_log (
+    id            TEXT NOT NULL PRIMARY KEY,
+    at            INTEGER NOT NULL,
+    account_id    TEXT NOT NULL,   -- empty when authentication failed
+    access_key_id TEXT NOT NULL,
+    operation     TEXT NOT NULL,
+    resource_arn  TEXT NOT NULL,
+    status        INTEGER NOT NULL,
+    exception     TEXT NOT NULL,
+    request_id    TEXT NOT NULL
+);
+CREATE INDEX audit_log_time ON audit_log (at DESC, id DESC);
+CREATE INDEX audit_log_account ON audit_log (account_id, at DESC, id DESC);
