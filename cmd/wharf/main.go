@@ -31,7 +31,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newAccountsCommand(), newKeysCommand(), newMigrateCommand())
+	root.AddCommand(newServeCommand(), newAccountsCommand(), newKeysCommand(), newMigrateCommand(), newAuditCommand())
 	return root
 }
 

@@ -182,6 +182,7 @@ func serve(ctx context.Context, f serveFlags) error {
 		Logger:        logger,
 		Region:        f.region,
 		Ready:         st.Ping,
+		Audit:         st,
 	})
 	srv := &http.Server{
 		Handler:           handler,

@@ -51,6 +51,8 @@ type Config struct {
 	// Ready reports whether the server can serve (for /readyz); nil means
 	// always ready.
 	Ready func(context.Context) error
+	// Audit, when set, records every API call (audit.go).
+	Audit AuditLog
 }
 
 type server struct {
@@ -59,6 +61,8 @@ type server struct {
 	authn Authenticator
 	log   *slog.Logger
 	ready func(context.Context) error
+
+	auditLog AuditLog
 }
 
 // New returns the API's HTTP handler. It panics on an incomplete Config, a
@@ -73,7 +77,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Jobs != nil && cfg.Jobs.Region() != cfg.Service.Region() {
 		panic(fmt.Sprintf("api: the jobs' region %q differs from the Service's region %q", cfg.Jobs.Region(), cfg.Service.Region()))
 	}
-	s := &server{svc: cfg.Service, jobs: cfg.Jobs, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready}
+	s := &server{svc: cfg.Service, jobs: cfg.Jobs, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, auditLog: cfg.Audit}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -178,8 +182,10 @@ func (s *server) operation(name string, handle operationFunc) http.Handler {
 		p, err := s.authn.Authenticate(r)
 		if err != nil {
 			s.writeError(rec, r, err)
+			s.audit(r, rec, claimedAccessKey(r))
 			return
 		}
+		defer s.audit(r, rec, p.AccessKeyID)
 		rec.account = p.AccountID
 		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 		status, body, err := handle(r, p.AccountID)
@@ -217,6 +223,9 @@ func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, b
 		s.writeError(w, r, fmt.Errorf("api: encoding a %T response: %w", body, err))
 		return
 	}
+	if rec, ok := w.(*recorder); ok {
+		rec.body = b
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
@@ -229,6 +238,7 @@ type recorder struct {
 	operation string
 	account   string
 	exception string
+	body      []byte // a success response's JSON body
 }
 
 func (rec *recorder) WriteHeader(status int) {
