@@ -58,7 +58,7 @@ func TestAuditLog(t *testing.T) {
 			Status: 403, Exception: "InvalidSignatureException", RequestId: all[0].RequestId}, all[0])
 		assert.Equal(t, line{Time: all[1].Time, AccountId: other.AccountID, AccessKeyId: other.AccessKeyID, Operation: "GetDataSet",
 			ResourceArn: "arn:aws:dataexchange:" + region + ":" + other.AccountID + ":data-sets/" + aws.ToString(ds.Id),
-			Status: 404, Exception: "ResourceNotFoundException", RequestId: all[1].RequestId}, all[1])
+			Status:      404, Exception: "ResourceNotFoundException", RequestId: all[1].RequestId}, all[1])
 		assert.Equal(t, line{Time: all[2].Time, AccountId: rootCreds.AccountID, AccessKeyId: rootCreds.AccessKeyID, Operation: "CreateDataSet",
 			ResourceArn: aws.ToString(ds.Arn), Status: 201, RequestId: all[2].RequestId}, all[2])
 		for _, l := range all {
