@@ -31,7 +31,8 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newAccountsCommand(), newKeysCommand(), newMigrateCommand(), newAuditCommand())
+	root.AddCommand(newServeCommand(), newAccountsCommand(), newKeysCommand(), newMigrateCommand(),
+		newUploadCommand(), newDownloadCommand(), newJobsCommand(), newAuditCommand())
 	return root
 }
 

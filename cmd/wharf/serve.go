@@ -18,13 +18,17 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wharf-dev/wharf/internal/api"
+	"github.com/wharf-dev/wharf/internal/apiasset"
 	"github.com/wharf-dev/wharf/internal/assetstore"
 	"github.com/wharf-dev/wharf/internal/auth"
+	"github.com/wharf-dev/wharf/internal/eventactions"
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/jobtypes"
 	"github.com/wharf-dev/wharf/internal/notify"
 	"github.com/wharf-dev/wharf/internal/s3access"
+	"github.com/wharf-dev/wharf/internal/s3profiles"
+	"github.com/wharf-dev/wharf/internal/signedurl"
 	"github.com/wharf-dev/wharf/internal/store"
 )
 
@@ -41,6 +45,15 @@ type serveFlags struct {
 	assetStore      string
 	maxAssetSize    int64
 	jobParallelism  int
+	// testJobLease shortens the engine's job lease (and with it the
+	// heartbeat and the reaper's period) so that crash tests don't wait
+	// 30 s for a dead run's lease. Hidden: not for production.
+	testJobLease   time.Duration
+	publicURL      string
+	uploadExpiry   time.Duration
+	downloadExpiry time.Duration
+	maxUploadSize  int64
+	apiEndpoints   []string
 }
 
 func newServeCommand() *cobra.Command {
@@ -76,6 +89,19 @@ func newServeCommand() *cobra.Command {
 		"the largest object an import takes, in bytes (AWS's quota: 100 GB)")
 	cmd.Flags().IntVar(&f.jobParallelism, "job-parallelism", jobtypes.DefaultParallelism,
 		"how many objects one job copies at once")
+	cmd.Flags().DurationVar(&f.testJobLease, "test-job-lease", 0,
+		"for tests only: the job lease (default 30s); heartbeats and the reaper run every third of it")
+	_ = cmd.Flags().MarkHidden("test-job-lease")
+	cmd.Flags().StringVar(&f.publicURL, "public-url", "",
+		"the base URL clients reach this server at, for the signed URLs it serves with the local asset store (default http://<listen address>)")
+	cmd.Flags().DurationVar(&f.uploadExpiry, "upload-url-expiry", jobtypes.DefaultUploadURLExpiry,
+		"how long an IMPORT_ASSET_FROM_SIGNED_URL job's URL takes its upload (AWS: 1h)")
+	cmd.Flags().DurationVar(&f.downloadExpiry, "download-url-expiry", jobtypes.DefaultDownloadURLExpiry,
+		"how long an EXPORT_ASSET_TO_SIGNED_URL job's URL serves the asset (AWS: 1m)")
+	cmd.Flags().Int64Var(&f.maxUploadSize, "max-upload-size", signedurl.DefaultMaxUploadSize,
+		"the largest upload a signed URL takes, in bytes (S3's limit for one PUT: 5 GiB)")
+	cmd.Flags().StringArrayVar(&f.apiEndpoints, "api-endpoint", nil,
+		"where SendApiAsset forwards the requests of an API Gateway API asset: API_ID=URL, repeatable (default https://API_ID.execute-api.REGION.amazonaws.com/STAGE)")
 	return cmd
 }
 
@@ -98,6 +124,12 @@ func serve(ctx context.Context, f serveFlags) error {
 	logger, err := newLogger(f.logFormat, f.logLevel)
 	if err != nil {
 		return err
+	}
+	endpoints := apiasset.Endpoints{}
+	for _, spec := range f.apiEndpoints {
+		if err := endpoints.ParseEndpoint(spec); err != nil {
+			return fmt.Errorf("--api-endpoint: %w", err)
+		}
 	}
 	st, err := f.store.open(ctx)
 	if err != nil {
@@ -137,7 +169,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The job types Wharf supports register their runners; CreateJob
 	// refuses the others.
-	runners, err := newRunners(ctx, f, st, root.AccountID, logger)
+	runners, signedURLs, err := newRunners(ctx, f, st, root.AccountID, s3profiles.New(st, sealer), logger, endpoints)
 	if err != nil {
 		return err
 	}
@@ -149,6 +181,10 @@ func serve(ctx context.Context, f serveFlags) error {
 		Concurrency: f.jobConcurrency,
 		Logger:      logger,
 		Metrics:     registry,
+		// Zero (the default) leaves the engine's defaults.
+		LeaseDuration:     f.testJobLease,
+		HeartbeatInterval: f.testJobLease / 3,
+		ReapInterval:      f.testJobLease / 3,
 	})
 	if err != nil {
 		return err
@@ -174,15 +210,19 @@ func serve(ctx context.Context, f serveFlags) error {
 	go func() { defer close(delivering); deliverer.Run(deliverCtx) }()
 	defer func() { stopDelivering(); <-delivering }()
 
+	exchangeService := exchange.New(st, f.region)
 	handler := api.New(api.Config{
-		Service:       exchange.New(st, f.region),
+		Service:       exchangeService,
 		Jobs:          jobService,
+		EventActions:  eventactions.New(st, exchangeService, jobService),
 		Metrics:       promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Authenticator: auth.NewVerifier(keyring, f.region),
 		Logger:        logger,
 		Region:        f.region,
 		Ready:         st.Ping,
 		Audit:         st,
+		SignedURLs:    signedURLs,
+		APIAssets:     &apiasset.Forwarder{Endpoints: endpoints},
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -224,20 +264,54 @@ func serve(ctx context.Context, f serveFlags) error {
 }
 
 // newRunners opens the asset store and the S3 access that jobs use, and
-// returns the runners of every job type Wharf supports.
-func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, logger *slog.Logger) (map[string]jobs.Runner, error) {
+// returns the runners of every job type Wharf supports, and the handler of
+// the signed URLs Wharf serves itself (nil with an S3 asset store, whose
+// URLs S3 serves).
+func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, profiles s3access.ProfileSource, logger *slog.Logger, endpoints apiasset.Endpoints) (map[string]jobs.Runner, http.Handler, error) {
 	if rootAccountID == "" {
 		rootAccountID = auth.DefaultRootAccountID
 	}
 	resolver, err := s3access.NewResolver(ctx, s3access.ResolverConfig{
 		RootAccountID: rootAccountID,
+		// Per-account profiles (`wharf accounts s3 set`), read from the
+		// store at each job run: every replica sees a change at once.
+		Profiles: profiles,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("S3 configuration: %w", err)
+		return nil, nil, fmt.Errorf("S3 configuration: %w", err)
 	}
 	assets, err := assetstore.Open(ctx, f.assetStore, f.store.dataDir, resolver)
 	if err != nil {
-		return nil, fmt.Errorf("--asset-store: %w", err)
+		return nil, nil, fmt.Errorf("--asset-store: %w", err)
+	}
+	signed := &jobtypes.SignedURLConfig{
+		UploadExpiry:   f.uploadExpiry,
+		DownloadExpiry: f.downloadExpiry,
+		MaxUploadSize:  f.maxUploadSize,
+	}
+	var signedHandler http.Handler
+	if _, s3Store := assets.(*assetstore.S3); !s3Store {
+		publicURL := f.publicURL
+		if publicURL == "" {
+			publicURL = defaultPublicURL(f.listen)
+			if host, _, _ := net.SplitHostPort(f.listen); host == "" || net.ParseIP(host).IsUnspecified() {
+				logger.Warn("--listen names no host: signed URLs name 127.0.0.1, which only this machine reaches; set --public-url", "public_url", publicURL)
+			}
+		}
+		// The signing key comes from the master key, which every replica
+		// shares, so any replica serves any replica's URLs.
+		masterKey, err := auth.LoadMasterKey(f.store.dataDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		if signed.Signer, err = signedurl.NewSigner(masterKey, publicURL); err != nil {
+			return nil, nil, fmt.Errorf("--public-url: %w", err)
+		}
+		signedHandler = &signedurl.Handler{
+			Signer: signed.Signer, Assets: assets, Gate: jobtypes.UploadGate{Store: st},
+			MaxUploadSize: f.maxUploadSize, Logger: logger,
+		}
+		logger.Info("signed URLs served here", "public_url", publicURL)
 	}
 	logger.Info("asset store ready", "asset_store", fmt.Sprint(assets))
 	runners := map[string]jobs.Runner{}
@@ -248,8 +322,24 @@ func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID
 		MaxAssetSize: f.maxAssetSize,
 		Parallelism:  f.jobParallelism,
 		Logger:       logger,
+		SignedURLs:   signed,
+		Region:       f.region,
+		APIEndpoints: endpoints,
 	})
-	return runners, err
+	return runners, signedHandler, err
+}
+
+// defaultPublicURL is http://<listen address>, with 127.0.0.1 for a
+// listen address that names no host or every interface.
+func defaultPublicURL(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "http://" + listen
+	}
+	if host == "" || net.ParseIP(host).IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // dayDuration is a duration flag that also takes whole days ("90d"), the

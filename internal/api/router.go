@@ -19,10 +19,13 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wharf-dev/wharf/internal/apiasset"
 	"github.com/wharf-dev/wharf/internal/auth"
+	"github.com/wharf-dev/wharf/internal/eventactions"
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
+	"github.com/wharf-dev/wharf/internal/signedurl"
 )
 
 // Authenticator identifies the caller of a request. A failure is a
@@ -39,6 +42,8 @@ type Config struct {
 	// Jobs serves the job operations; nil leaves them out (they answer
 	// UnknownOperationException).
 	Jobs *jobs.Service
+	// EventActions serves the event action operations; nil leaves them out.
+	EventActions *eventactions.Service
 	// Metrics, when set, is served at GET /metrics without authentication
 	// (like /healthz), for Prometheus.
 	Metrics http.Handler
@@ -53,16 +58,25 @@ type Config struct {
 	Ready func(context.Context) error
 	// Audit, when set, records every API call (audit.go).
 	Audit AuditLog
+	// SignedURLs, when set, serves the signed URLs of the local asset
+	// store under signedurl.PathPrefix, without SigV4: the URL's own
+	// signature authorizes the request.
+	SignedURLs http.Handler
+	// APIAssets forwards SendApiAsset requests; nil means a Forwarder
+	// with no configured endpoints (every API at API Gateway's address).
+	APIAssets *apiasset.Forwarder
 }
 
 type server struct {
-	svc   *exchange.Service
-	jobs  *jobs.Service
-	authn Authenticator
-	log   *slog.Logger
-	ready func(context.Context) error
+	svc          *exchange.Service
+	jobs         *jobs.Service
+	eventActions *eventactions.Service
+	authn        Authenticator
+	log          *slog.Logger
+	ready        func(context.Context) error
 
-	auditLog AuditLog
+	apiAssets *apiasset.Forwarder
+	auditLog  AuditLog
 }
 
 // New returns the API's HTTP handler. It panics on an incomplete Config, a
@@ -77,7 +91,10 @@ func New(cfg Config) http.Handler {
 	if cfg.Jobs != nil && cfg.Jobs.Region() != cfg.Service.Region() {
 		panic(fmt.Sprintf("api: the jobs' region %q differs from the Service's region %q", cfg.Jobs.Region(), cfg.Service.Region()))
 	}
-	s := &server{svc: cfg.Service, jobs: cfg.Jobs, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, auditLog: cfg.Audit}
+	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, apiAssets: cfg.APIAssets, auditLog: cfg.Audit}
+	if s.apiAssets == nil {
+		s.apiAssets = &apiasset.Forwarder{}
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -86,6 +103,14 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	if cfg.SignedURLs != nil {
+		mux.Handle(signedurl.PathPrefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if rec, ok := w.(*recorder); ok {
+				rec.operation = "SignedUrl"
+			}
+			cfg.SignedURLs.ServeHTTP(w, r)
+		}))
 	}
 
 	const (
@@ -101,11 +126,13 @@ func New(cfg Config) http.Handler {
 		tags = "/tags/{ResourceArn...}"
 		// Data grants (grants.go): a DataGrantId may be an ARN, like
 		// ResourceArn above.
-		grants         = "/v1/data-grants"
-		grant          = grants + "/{DataGrantId...}"
-		receivedGrants = "/v1/received-data-grants"
-		jobList        = "/v1/jobs"
-		job            = jobList + "/{JobId}"
+		grants          = "/v1/data-grants"
+		grant           = grants + "/{DataGrantId...}"
+		receivedGrants  = "/v1/received-data-grants"
+		jobList         = "/v1/jobs"
+		job             = jobList + "/{JobId}"
+		eventActionList = "/v1/event-actions"
+		eventAction     = eventActionList + "/{EventActionId}"
 	)
 	routes := []struct {
 		pattern, operation string
@@ -143,6 +170,8 @@ func New(cfg Config) http.Handler {
 		{"GET " + receivedGrants, "ListReceivedDataGrants", s.listReceivedDataGrants},
 		{"GET " + receivedGrants + "/{DataGrantArn}", "GetReceivedDataGrant", s.getReceivedDataGrant},
 		{"GET " + receivedGrants + "/{DataGrantArn}/{DataGrantArnTail}", "GetReceivedDataGrant", s.getReceivedDataGrant},
+
+		{"POST /v1", "SendApiAsset", s.sendApiAsset},
 	}
 	if s.jobs != nil {
 		routes = append(routes, []struct {
@@ -156,13 +185,34 @@ func New(cfg Config) http.Handler {
 			{"DELETE " + job, "CancelJob", s.cancelJob},
 		}...)
 	}
+	if s.eventActions != nil {
+		routes = append(routes, []struct {
+			pattern, operation string
+			handle             operationFunc
+		}{
+			{"POST " + eventActionList, "CreateEventAction", s.createEventAction},
+			{"GET " + eventActionList, "ListEventActions", s.listEventActions},
+			{"GET " + eventAction, "GetEventAction", s.getEventAction},
+			{"PATCH " + eventAction, "UpdateEventAction", s.updateEventAction},
+			{"DELETE " + eventAction, "DeleteEventAction", s.deleteEventAction},
+		}...)
+	}
 	for _, rt := range routes {
 		mux.Handle(rt.pattern, s.operation(rt.operation, rt.handle))
 	}
 	// "/" matches every method and path no route above takes, so an unknown
 	// method on a known path lands here too (rather than ServeMux's 405).
-	mux.Handle("/", s.operation("", func(r *http.Request, _ string) (int, any, error) {
+	// It also takes SendApiAsset's direct form (any verb on /v1/<path>).
+	unknown := s.operation("", func(r *http.Request, _ string) (int, any, error) {
 		return 0, nil, fault.New(fault.UnknownOperation, "no operation matches %s %s", r.Method, r.URL.EscapedPath())
+	})
+	direct := s.operation("SendApiAsset", s.sendApiAsset)
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isDirectSendApiAsset(r) {
+			direct.ServeHTTP(w, r)
+			return
+		}
+		unknown.ServeHTTP(w, r)
 	}))
 	return s.withRequestLog(mux)
 }
@@ -214,6 +264,10 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 
 // writeJSON writes a success response; a nil body means an empty one.
 func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body any) {
+	if raw, ok := body.(apiResponse); ok {
+		raw.write(s, w, r)
+		return
+	}
 	if body == nil {
 		w.WriteHeader(status)
 		return

@@ -53,11 +53,34 @@ func NewSealer(masterKey []byte) (*Sealer, error) {
 // Seal encrypts the secret of access key accessKeyID. The result is
 // version || nonce || ciphertext-and-tag.
 func (s *Sealer) Seal(accessKeyID string, plaintext []byte) []byte {
+	return s.SealBound(sealAD(accessKeyID), plaintext)
+}
+
+// SealBound encrypts a secret that is not an access key's, bound to ad:
+// the secret opens only with the same ad. ad names the kind of secret and
+// its owner (e.g. "wharf/s3-profile-secret/v1/<account id>"), so that a
+// sealed value copied onto another row, or into another kind of row, does
+// not open.
+func (s *Sealer) SealBound(ad []byte, plaintext []byte) []byte {
 	nonceSize := s.aead.NonceSize()
 	out := make([]byte, 1+nonceSize, 1+nonceSize+len(plaintext)+s.aead.Overhead())
 	out[0] = sealVersion
 	mustRandom(out[1:])
-	return s.aead.Seal(out, out[1:], plaintext, sealAD(accessKeyID))
+	return s.aead.Seal(out, out[1:], plaintext, ad)
+}
+
+// OpenBound decrypts what SealBound returned for the same ad.
+func (s *Sealer) OpenBound(ad []byte, sealed []byte) ([]byte, error) {
+	nonceSize := s.aead.NonceSize()
+	if len(sealed) < 1+nonceSize+s.aead.Overhead() || sealed[0] != sealVersion {
+		return nil, errors.New("auth: the sealed secret is malformed")
+	}
+	plaintext, err := s.aead.Open(nil, sealed[1:1+nonceSize], sealed[1+nonceSize:], ad)
+	if err != nil {
+		return nil, fmt.Errorf("auth: cannot open the sealed secret: wrong master key (%s or %s) or a tampered row",
+			EnvMasterKey, MasterKeyFile)
+	}
+	return plaintext, nil
 }
 
 // Open decrypts what Seal returned for the same access key id.

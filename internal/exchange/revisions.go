@@ -121,9 +121,18 @@ func (s *Service) UpdateRevision(ctx context.Context, account string, in UpdateR
 			return err
 		}
 		var err error
+		if in.Finalized != nil && *in.Finalized {
+			// Publishing starts the event actions' jobs, whose checks lock
+			// the data set: lock it before the revision, the order
+			// everything else takes them in.
+			if _, err := loadDataSet(ctx, q, account, in.DataSetID); err != nil {
+				return err
+			}
+		}
 		if r, err = loadRevision(ctx, q, account, in.DataSetID, in.RevisionID); err != nil {
 			return err
 		}
+		publishing := in.Finalized != nil && *in.Finalized && !r.Finalized
 		if r.Revoked {
 			return fault.Conflictf(resource.KindRevision, r.ID, "revision %s is revoked: a revoked revision can't be changed", r.ID)
 		}
@@ -150,7 +159,13 @@ func (s *Service) UpdateRevision(ctx context.Context, account string, in UpdateR
 			r.Finalized = *in.Finalized
 		}
 		r.UpdatedAt = updateTime(r.UpdatedAt)
-		return unexpected("update revision", q.UpdateRevision(ctx, r))
+		if err := q.UpdateRevision(ctx, r); err != nil {
+			return unexpected("update revision", err)
+		}
+		if publishing && s.OnRevisionPublished != nil {
+			return unexpected("revision published", s.OnRevisionPublished(ctx, q, r))
+		}
+		return nil
 	})
 	if err != nil {
 		return RevisionView{}, err

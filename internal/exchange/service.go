@@ -46,6 +46,14 @@ type Service struct {
 	// PendingDataGrantsPerConsumer caps the grants waiting for one
 	// receiver's acceptance.
 	PendingDataGrantsPerConsumer int
+
+	// OnRevisionPublished, when set, runs inside the transaction that
+	// finalizes a revision (UpdateRevision with Finalized true on a
+	// revision that was not), after the write: event actions start their
+	// jobs there, so that the jobs commit with the finalize or not at
+	// all. An error fails the finalize. The data set and revision rows are
+	// locked, in that order.
+	OnRevisionPublished func(ctx context.Context, q store.Queries, rev resource.Revision) error
 }
 
 // New returns a Service for the given region, with AWS's default quotas.

@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"errors"
 
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/resource"
@@ -120,14 +121,14 @@ func (s *Service) parseTaggableARN(account, arn string) (resource.ParsedARN, err
 		return p, fault.Validationf("ResourceArn %q is in region %q, but this server is region %q", arn, p.Region, s.region)
 	}
 	switch p.Kind {
-	case resource.KindDataSet, resource.KindRevision, resource.KindAsset, resource.KindDataGrant:
+	case resource.KindDataSet, resource.KindRevision, resource.KindAsset, resource.KindEventAction, resource.KindDataGrant:
 	default:
-		return p, fault.Validationf("ResourceArn %q: tagging %s resources is not supported yet; data sets, revisions, assets and data grants can be tagged", arn, p.Kind)
+		return p, fault.Validationf("ResourceArn %q: tagging %s resources is not supported yet; data sets, revisions, assets, event actions and data grants can be tagged", arn, p.Kind)
 	}
 	// An empty account field names an entitled resource, which the caller
 	// sees in its own account. Another account's resource is reported
 	// exactly like a missing one.
-	if p.Account == "" && p.Kind != resource.KindDataGrant {
+	if p.Account == "" && p.Kind != resource.KindDataGrant && p.Kind != resource.KindEventAction {
 		p.Account = account
 		p.Entitled = true
 		return p, nil
@@ -143,8 +144,15 @@ func (s *Service) parseTaggableARN(account, arn string) (resource.ParsedARN, err
 // Entitled data sets and what they show can't be tagged (writing), and show
 // no tags: the source's don't reach them.
 func resolveTaggable(ctx context.Context, q store.Queries, account string, p resource.ParsedARN, writing bool) (string, error) {
-	if p.Kind == resource.KindDataGrant {
+	switch p.Kind {
+	case resource.KindDataGrant:
 		_, err := loadSentGrant(ctx, q, account, p.ID)
+		return p.ID, err
+	case resource.KindEventAction:
+		_, err := q.GetEventAction(ctx, account, p.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			err = fault.NotFound(resource.KindEventAction, p.ID)
+		}
 		return p.ID, err
 	}
 	ds, err := loadDataSet(ctx, q, account, p.DataSetID)

@@ -58,6 +58,7 @@ func TestTagValidation(t *testing.T) {
 	other := f.dataSet(accountB)
 	missingDS := resource.NewID()
 	missingRev := resource.NewID()
+	missingEA := resource.NewID()
 	fifty := map[string]string{}
 	for i := range 49 {
 		fifty[fmt.Sprintf("k%d", i)] = "v"
@@ -78,7 +79,7 @@ func TestTagValidation(t *testing.T) {
 		{"other service", "arn:aws:s3:::bucket", map[string]string{"k": "v"}, fault.Validation, "", "", "ResourceArn"},
 		{"other region", resource.DataSetARN("eu-west-1", accountA, d.ID), map[string]string{"k": "v"}, fault.Validation, "", "", "region"},
 		{"job", resource.JobARN(region, accountA, resource.NewID()), map[string]string{"k": "v"}, fault.Validation, "", "", "not supported"},
-		{"event action", resource.EventActionARN(region, accountA, resource.NewID()), map[string]string{"k": "v"}, fault.Validation, "", "", "not supported"},
+		{"missing event action", resource.EventActionARN(region, accountA, missingEA), map[string]string{"k": "v"}, fault.ResourceNotFound, resource.KindEventAction, missingEA, ""},
 		{"missing data grant", resource.DataGrantARN(region, accountA, missingDS), map[string]string{"k": "v"}, fault.ResourceNotFound, resource.KindDataGrant, missingDS, ""},
 		{"another account's data set", other.ARN, map[string]string{"k": "v"}, fault.ResourceNotFound, resource.KindDataSet, other.ID, ""},
 		{"missing data set", resource.DataSetARN(region, accountA, missingDS), map[string]string{"k": "v"}, fault.ResourceNotFound, resource.KindDataSet, missingDS, ""},

@@ -319,7 +319,7 @@ func (s *Service) complete(ctx context.Context, l *lease, job resource.Job, res 
 			return err
 		}
 		if len(res.Assets) > 0 {
-			if refusal, err = s.addAssets(ctx, q, j, res.Assets, tags); err != nil {
+			if refusal, err = s.addAssets(ctx, q, j, res.Assets, tags, res.RevisionQuota); err != nil {
 				return err
 			}
 			if refusal != nil {
@@ -347,7 +347,7 @@ func (s *Service) complete(ctx context.Context, l *lease, job resource.Job, res 
 
 // addAssets inserts a run's assets into the job's revision, after checking
 // that the revision still takes them.
-func (s *Service) addAssets(ctx context.Context, q store.Queries, j resource.Job, assets []resource.Asset, tags map[string]string) (*JobError, error) {
+func (s *Service) addAssets(ctx context.Context, q store.Queries, j resource.Job, assets []resource.Asset, tags map[string]string, quota *Quota) (*JobError, error) {
 	// Data set first, then revision: the order exchange locks them in.
 	if _, err := q.GetDataSet(ctx, j.AccountID, j.DataSetID); errors.Is(err, store.ErrNotFound) {
 		return &JobError{Code: CodeResourceNotFound, ResourceType: string(resource.KindDataSet), ResourceID: j.DataSetID,
@@ -374,11 +374,15 @@ func (s *Service) addAssets(ctx context.Context, q store.Queries, j resource.Job
 	if err != nil {
 		return nil, err
 	}
-	if n+len(assets) > s.cfg.AssetsPerRevision {
+	limit := Quota{Name: LimitAssetsPerRevision, Value: s.cfg.AssetsPerRevision}
+	if quota != nil && quota.Value < limit.Value {
+		limit = *quota
+	}
+	if n+len(assets) > limit.Value {
 		return &JobError{Code: CodeServiceQuotaExceeded, ResourceType: string(resource.KindRevision), ResourceID: rev.ID,
-			LimitName: LimitAssetsPerRevision, LimitValue: float64(s.cfg.AssetsPerRevision),
-			Message: fmt.Sprintf("revision %s has %d assets: %d more would exceed the limit of %d assets per revision",
-				rev.ID, n, len(assets), s.cfg.AssetsPerRevision)}, nil
+			LimitName: limit.Name, LimitValue: float64(limit.Value),
+			Message: fmt.Sprintf("revision %s has %d assets: %d more would exceed the limit %q (%d)",
+				rev.ID, n, len(assets), limit.Name, limit.Value)}, nil
 	}
 	now := resource.Now()
 	for i, a := range assets {

@@ -78,6 +78,17 @@ type Result struct {
 	// whole {"<Member>":{...}} object), for job types whose response
 	// carries members the run fills in.
 	Details json.RawMessage
+	// RevisionQuota, when set, is a quota on the assets of the job's
+	// revision tighter than "Assets per revision" (the 20 Redshift
+	// datashare assets of a revision, for instance), checked with it when
+	// the assets are committed.
+	RevisionQuota *Quota
+}
+
+// Quota is a limit on a count, with the LimitName AWS gives it.
+type Quota struct {
+	Name  string
+	Value int
 }
 
 // JobError is one entry of a job's Errors, with its wire member names.

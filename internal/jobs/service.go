@@ -381,6 +381,61 @@ func (s *Service) StartJob(ctx context.Context, account, jobID string) error {
 	return nil
 }
 
+// CreateStartedJob creates a job and starts it, in the transaction q
+// belongs to (the Queries of a store.InTx callback), for the jobs Wharf
+// starts by itself (event actions): the job and its queue entry commit with
+// whatever caused them, or not at all. A job whose details fail its
+// runner's checks is still created, in ERROR with the JobError those
+// checks give, so that the cause is seen in ListJobs rather than failing
+// the caller's transaction; other errors are returned.
+func (s *Service) CreateStartedJob(ctx context.Context, q store.Queries, account string, in CreateJobInput) (JobView, error) {
+	if in.Type == nil {
+		return JobView{}, errors.New("jobs: CreateStartedJob needs a Type")
+	}
+	runner, err := s.runner(*in.Type)
+	if err != nil {
+		return JobView{}, err
+	}
+	details, refs, err := parseDetails(*in.Type, in.Details)
+	if err != nil {
+		return JobView{}, err
+	}
+	now := resource.Now()
+	job := resource.Job{
+		AccountID:  account,
+		ID:         resource.NewID(),
+		Type:       *in.Type,
+		State:      resource.JobStateInProgress,
+		DataSetID:  refs.dataSetID,
+		RevisionID: refs.revisionID,
+		Details:    details,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+		Dispatch:   1,
+	}
+	if err := runner.Validate(ctx, q, job); err != nil {
+		if fault.As(err) == nil {
+			return JobView{}, unexpected("validate the job", err)
+		}
+		jobErrors, merr := json.Marshal([]JobError{ErrorFromFault(err)})
+		if merr != nil {
+			return JobView{}, merr
+		}
+		job.State, job.Errors, job.Dispatch = resource.JobStateError, jobErrors, 0
+		return s.view(job), unexpected("insert job", q.InsertJob(ctx, job))
+	}
+	if err := q.InsertJob(ctx, job); err != nil {
+		return JobView{}, unexpected("insert job", err)
+	}
+	if err := s.queue.enqueue(ctx, q, argsOf(job)); err != nil {
+		return JobView{}, unexpected("queue the job", err)
+	}
+	// Counted before the caller commits: a rolled-back start is counted
+	// too, which the metric's readers can live with.
+	s.metrics.started.WithLabelValues(job.Type).Inc()
+	return s.view(job), nil
+}
+
 // CancelJob cancels a WAITING job.
 func (s *Service) CancelJob(ctx context.Context, account, jobID string) error {
 	if err := requireJobID(jobID); err != nil {

@@ -51,8 +51,6 @@ func (e *env) entitled(size int) entitled {
 	return x
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // seededIn adds an asset with its bytes to r, without a job.
 func (e *env) seededIn(r resource.Revision, name string, data []byte) resource.Asset {
 	e.t.Helper()

@@ -4,7 +4,19 @@
 //   - s3import.go: IMPORT_ASSETS_FROM_S3, objects of the account's S3
 //     buckets copied into new S3_SNAPSHOT assets;
 //   - s3export.go: EXPORT_ASSETS_TO_S3, assets copied to the account's S3
-//     buckets, with server-side encryption.
+//     buckets, with server-side encryption;
+//   - s3revisions.go: EXPORT_REVISIONS_TO_S3, every asset of a revision
+//     copied to a bucket under keys from a KeyPattern (keypattern.go), on
+//     the copy path of s3export.go;
+//   - signedurl.go: IMPORT_ASSET_FROM_SIGNED_URL and
+//     EXPORT_ASSET_TO_SIGNED_URL, uploads and downloads through signed URLs
+//     (registered when Deps.SignedURLs is set);
+//   - reference.go: what the reference-asset types below share (they move
+//     no bytes: their assets name something outside Wharf);
+//   - redshift.go: IMPORT_ASSETS_FROM_REDSHIFT_DATA_SHARES;
+//   - lakeformation.go: IMPORT_ASSETS_FROM_LAKE_FORMATION_TAG_POLICY;
+//   - s3dataaccess.go: CREATE_S3_DATA_ACCESS_FROM_S3_BUCKET;
+//   - apigateway.go: IMPORT_ASSET_FROM_API_GATEWAY_API.
 //
 // Register adds them to the runners a jobs.Service is built with.
 //
@@ -46,6 +58,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"strings"
 	"sync"
@@ -55,6 +68,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/wharf-dev/wharf/internal/apiasset"
 	"github.com/wharf-dev/wharf/internal/assetstore"
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/fault"
@@ -133,7 +147,19 @@ type Deps struct {
 	// data set checks that its data grant still gives access; 0 means
 	// DefaultAccessCheckInterval.
 	AccessCheckInterval time.Duration
+	// SignedURLs, when set, adds IMPORT_ASSET_FROM_SIGNED_URL and
+	// EXPORT_ASSET_TO_SIGNED_URL (signedurl.go).
+	SignedURLs *SignedURLConfig
+	// Region is the region Wharf answers as, in the ARNs and endpoints
+	// reference assets name; "" means DefaultRegion.
+	Region string
+	// APIEndpoints are the endpoints of API Gateway APIs that are not
+	// reached at API Gateway's own address (API_GATEWAY_API assets).
+	APIEndpoints apiasset.Endpoints
 }
+
+// DefaultRegion is the region of Deps without one (wharf serve's default).
+const DefaultRegion = "us-east-1"
 
 func (d Deps) withDefaults() (Deps, error) {
 	switch {
@@ -161,6 +187,9 @@ func (d Deps) withDefaults() (Deps, error) {
 	if d.AccessCheckInterval <= 0 {
 		d.AccessCheckInterval = DefaultAccessCheckInterval
 	}
+	if d.Region == "" {
+		d.Region = DefaultRegion
+	}
 	return d, nil
 }
 
@@ -175,8 +204,21 @@ func Register(runners map[string]jobs.Runner, deps Deps) error {
 		return err
 	}
 	add := map[string]jobs.Runner{
-		resource.JobTypeImportAssetsFromS3: &ImportFromS3{deps: d},
-		resource.JobTypeExportAssetsToS3:   &ExportToS3{deps: d},
+		resource.JobTypeImportAssetsFromS3:  &ImportFromS3{deps: d},
+		resource.JobTypeExportAssetsToS3:    &ExportToS3{deps: d},
+		resource.JobTypeExportRevisionsToS3: &ExportRevisionsToS3{deps: d},
+
+		resource.JobTypeImportAssetsFromRedshiftDataShares:     &ImportFromRedshift{deps: d},
+		resource.JobTypeImportAssetsFromLakeFormationTagPolicy: &ImportFromLakeFormation{deps: d},
+		resource.JobTypeCreateS3DataAccessFromS3Bucket:         &CreateS3DataAccess{deps: d},
+		resource.JobTypeImportAssetFromAPIGatewayAPI:           &ImportFromAPIGateway{deps: d},
+	}
+	if d.SignedURLs != nil {
+		signed, err := newSignedURLRunners(d)
+		if err != nil {
+			return err
+		}
+		maps.Copy(add, signed)
 	}
 	for t := range add {
 		if _, dup := runners[t]; dup {

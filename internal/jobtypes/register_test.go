@@ -26,7 +26,10 @@ func TestRegister(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := slices.Sorted(maps.Keys(runners))
-	want := []string{resource.JobTypeExportAssetsToS3, resource.JobTypeImportAssetsFromS3}
+	want := []string{resource.JobTypeExportAssetsToS3, resource.JobTypeExportRevisionsToS3, resource.JobTypeImportAssetsFromS3,
+		resource.JobTypeImportAssetsFromRedshiftDataShares, resource.JobTypeImportAssetsFromLakeFormationTagPolicy,
+		resource.JobTypeCreateS3DataAccessFromS3Bucket, resource.JobTypeImportAssetFromAPIGatewayAPI}
+	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("registered %v, want %v", got, want)
 	}

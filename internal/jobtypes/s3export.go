@@ -64,10 +64,40 @@ type exportDetails struct {
 	}
 	DataSetId  *string
 	RevisionId *string
-	Encryption *struct {
-		Type      *string
-		KmsKeyArn *string
+	Encryption *encryptionDetails
+}
+
+// encryptionDetails is ExportServerSideEncryption as a client sends it.
+type encryptionDetails struct {
+	Type      *string
+	KmsKeyArn *string
+}
+
+// parseEncryption checks an export's Encryption (nil when absent: the
+// bucket's default encryption applies). member names the Details member
+// for messages.
+func parseEncryption(member string, e *encryptionDetails) (s3access.Encryption, error) {
+	var out s3access.Encryption
+	if e == nil {
+		return out, nil
 	}
+	switch {
+	case e.Type == nil:
+		return out, fault.Validationf("Details.%s.Encryption.Type is required", member)
+	case *e.Type == s3access.SSEKMS && (e.KmsKeyArn == nil || *e.KmsKeyArn == ""):
+		return out, fault.Validationf("Encryption.KmsKeyArn is required when Encryption.Type is %s", s3access.SSEKMS)
+	case *e.Type == s3access.SSES3 && e.KmsKeyArn != nil:
+		return out, fault.Validationf("Encryption.KmsKeyArn can't be given when Encryption.Type is %s", s3access.SSES3)
+	case *e.Type != s3access.SSEKMS && *e.Type != s3access.SSES3:
+		return out, fault.Validationf("Encryption.Type %q is not one of %s, %s", *e.Type, s3access.SSES3, s3access.SSEKMS)
+	case e.KmsKeyArn != nil && len(*e.KmsKeyArn) > 2048:
+		return out, fault.Validationf("Encryption.KmsKeyArn must be at most 2048 characters long")
+	}
+	out.Type = *e.Type
+	if e.KmsKeyArn != nil {
+		out.KMSKeyID = *e.KmsKeyArn
+	}
+	return out, nil
 }
 
 // destination is one asset to export, as the job names it.
@@ -124,23 +154,9 @@ func parseExport(job resource.Job) (exportJob, error) {
 			out.destinations[i].key = *dst.Key
 		}
 	}
-	if e := d.Encryption; e != nil {
-		switch {
-		case e.Type == nil:
-			return exportJob{}, fault.Validationf("Details.ExportAssetsToS3.Encryption.Type is required")
-		case *e.Type == s3access.SSEKMS && (e.KmsKeyArn == nil || *e.KmsKeyArn == ""):
-			return exportJob{}, fault.Validationf("Encryption.KmsKeyArn is required when Encryption.Type is %s", s3access.SSEKMS)
-		case *e.Type == s3access.SSES3 && e.KmsKeyArn != nil:
-			return exportJob{}, fault.Validationf("Encryption.KmsKeyArn can't be given when Encryption.Type is %s", s3access.SSES3)
-		case *e.Type != s3access.SSEKMS && *e.Type != s3access.SSES3:
-			return exportJob{}, fault.Validationf("Encryption.Type %q is not one of %s, %s", *e.Type, s3access.SSES3, s3access.SSEKMS)
-		case e.KmsKeyArn != nil && len(*e.KmsKeyArn) > 2048:
-			return exportJob{}, fault.Validationf("Encryption.KmsKeyArn must be at most 2048 characters long")
-		}
-		out.encryption.Type = *e.Type
-		if e.KmsKeyArn != nil {
-			out.encryption.KMSKeyID = *e.KmsKeyArn
-		}
+	var err error
+	if out.encryption, err = parseEncryption("ExportAssetsToS3", d.Encryption); err != nil {
+		return exportJob{}, err
 	}
 	return out, nil
 }
@@ -224,58 +240,11 @@ func (r *ExportToS3) Run(ctx context.Context, job resource.Job, progress jobs.Pr
 		planned[i] = it.dst
 	}
 	r.keys.Store(job.ID, planned)
-	ep, err := r.deps.S3.Resolve(ctx, job.AccountID)
-	if err != nil {
-		return jobs.Result{}, err
+	res, err := r.deps.exportAll(ctx, job, items, ej.encryption, progress)
+	if err == nil && len(res.Errors) == 0 {
+		r.keys.Delete(job.ID) // a completed job is not cleaned up
 	}
-	if errs, err := missingBuckets(ctx, ep, items); err != nil || len(errs) > 0 {
-		return jobs.Result{Errors: errs}, err
-	}
-
-	var total int64
-	for _, it := range items {
-		total += assetSize(it.asset)
-	}
-	t := newTracker(total, len(items), progress)
-	streams, tuning := r.deps.streamsIntoS3(ep, true)
-	weight := func(i int) int64 {
-		if !streams {
-			return 0
-		}
-		return buffered(assetSize(items[i].asset), tuning)
-	}
-	err = r.deps.copyAll(ctx, len(items), weight, func(ctx context.Context, i int) error {
-		it := items[i]
-		dst := s3access.Location{Endpoint: ep, Bucket: it.dst.bucket, Key: it.dst.key}
-		res, err := assetstore.Export(ctx, r.deps.Assets, it.bytes, dst, s3access.CopyOptions{
-			Encryption: ej.encryption, Progress: t.of(i), Tuning: r.deps.Tuning,
-		})
-		if err != nil {
-			return &exportError{item: it, err: err}
-		}
-		t.set(i, res.Size)
-		return nil
-	})
-	if ctx.Err() != nil {
-		return jobs.Result{}, context.Cause(ctx)
-	}
-	var ee *exportError
-	if errors.As(err, &ee) {
-		if je, ok := r.jobError(job, ee); ok {
-			return jobs.Result{Errors: []jobs.JobError{je}}, nil
-		}
-		return jobs.Result{}, fmt.Errorf("jobtypes: export asset %s to %s: %w", ee.item.asset.ID,
-			s3URI(ee.item.dst.bucket, ee.item.dst.key), ee.err)
-	}
-	if err != nil {
-		return jobs.Result{}, err
-	}
-	// Access may have ended during the last copies.
-	if err := r.deps.checkAccess(ctx, job); err != nil {
-		return jobs.Result{}, err
-	}
-	r.keys.Delete(job.ID) // a completed job is not cleaned up
-	return jobs.Result{}, nil
+	return res, err
 }
 
 // Cleanup implements jobs.Runner: it aborts the multipart uploads at the
@@ -307,15 +276,79 @@ func (r *ExportToS3) Cleanup(ctx context.Context, job resource.Job) error {
 			}
 			dst.key = a.Name
 		}
-		loc := s3access.Location{Endpoint: ep, Bucket: dst.bucket, Key: dst.key}
-		return retry(ctx, func() error {
-			_, err := s3access.AbortUploadsAt(ctx, loc)
-			if errors.Is(err, s3access.ErrNoSuchBucket) {
-				return nil // nothing was ever written there
-			}
-			return err
-		})
+		return abortUploads(ctx, s3access.Location{Endpoint: ep, Bucket: dst.bucket, Key: dst.key})
 	})
+}
+
+// abortUploads aborts the incomplete multipart uploads at loc, retrying
+// (clean-ups are not retried by the engine).
+func abortUploads(ctx context.Context, loc s3access.Location) error {
+	return retry(ctx, func() error {
+		_, err := s3access.AbortUploadsAt(ctx, loc)
+		if errors.Is(err, s3access.ErrNoSuchBucket) {
+			return nil // nothing was ever written there
+		}
+		return err
+	})
+}
+
+// exportAll copies items from the asset store to their S3 destinations
+// with the account's endpoint, applying enc; the run of both export types.
+// It first checks that every destination bucket exists, so that a job
+// naming a missing bucket fails before writing anything, then copies
+// Deps.Parallelism at a time; the first failure stops the others.
+func (d Deps) exportAll(ctx context.Context, job resource.Job, items []exportItem, enc s3access.Encryption, progress jobs.Progress) (jobs.Result, error) {
+	ep, err := d.S3.Resolve(ctx, job.AccountID)
+	if err != nil {
+		return jobs.Result{}, err
+	}
+	if errs, err := missingBuckets(ctx, ep, items); err != nil || len(errs) > 0 {
+		return jobs.Result{Errors: errs}, err
+	}
+
+	var total int64
+	for _, it := range items {
+		total += assetSize(it.asset)
+	}
+	t := newTracker(total, len(items), progress)
+	streams, tuning := d.streamsIntoS3(ep, true)
+	weight := func(i int) int64 {
+		if !streams {
+			return 0
+		}
+		return buffered(assetSize(items[i].asset), tuning)
+	}
+	err = d.copyAll(ctx, len(items), weight, func(ctx context.Context, i int) error {
+		it := items[i]
+		dst := s3access.Location{Endpoint: ep, Bucket: it.dst.bucket, Key: it.dst.key}
+		res, err := assetstore.Export(ctx, d.Assets, it.bytes, dst, s3access.CopyOptions{
+			Encryption: enc, Progress: t.of(i), Tuning: d.Tuning,
+		})
+		if err != nil {
+			return &exportError{item: it, err: err}
+		}
+		t.set(i, res.Size)
+		return nil
+	})
+	if ctx.Err() != nil {
+		return jobs.Result{}, context.Cause(ctx)
+	}
+	var ee *exportError
+	if errors.As(err, &ee) {
+		if je, ok := d.exportJobError(job, ee); ok {
+			return jobs.Result{Errors: []jobs.JobError{je}}, nil
+		}
+		return jobs.Result{}, fmt.Errorf("jobtypes: export asset %s to %s: %w", ee.item.asset.ID,
+			s3URI(ee.item.dst.bucket, ee.item.dst.key), ee.err)
+	}
+	if err != nil {
+		return jobs.Result{}, err
+	}
+	// Access may have ended during the last copies.
+	if err := d.checkAccess(ctx, job); err != nil {
+		return jobs.Result{}, err
+	}
+	return jobs.Result{}, nil
 }
 
 // exportError is the failure of one item's copy.
@@ -328,7 +361,7 @@ func (e *exportError) Error() string { return e.err.Error() }
 func (e *exportError) Unwrap() error { return e.err }
 
 // jobError describes a copy's failure that the job's user can act on.
-func (r *ExportToS3) jobError(job resource.Job, ee *exportError) (jobs.JobError, bool) {
+func (d Deps) exportJobError(job resource.Job, ee *exportError) (jobs.JobError, bool) {
 	it, err := ee.item, ee.err
 	dst := s3URI(it.dst.bucket, it.dst.key)
 	je := jobs.JobError{ResourceType: string(resource.KindAsset), ResourceID: it.asset.ID}
@@ -339,8 +372,8 @@ func (r *ExportToS3) jobError(job resource.Job, ee *exportError) (jobs.JobError,
 		je.Code = jobs.CodeResourceNotFound
 		je.Message = fmt.Sprintf("bucket %q does not exist (destination %s of asset %s)", it.dst.bucket, dst, it.asset.ID)
 	case errors.Is(err, assetstore.ErrNotFound):
-		r.deps.Logger.Error("jobtypes: an asset's bytes are missing from the asset store",
-			"job", job.ID, "asset", it.asset.ID, "key", it.bytes.String(), "store", r.deps.Assets.String())
+		d.Logger.Error("jobtypes: an asset's bytes are missing from the asset store",
+			"job", job.ID, "asset", it.asset.ID, "key", it.bytes.String(), "store", d.Assets.String())
 		je.Code = jobs.CodeResourceNotFound
 		je.Message = fmt.Sprintf("the data of asset %s is missing", it.asset.ID)
 	case errors.Is(err, s3access.ErrAccessDenied):

@@ -216,3 +216,18 @@ type Job struct {
 	Attempts       int
 	Dispatch       int64
 }
+
+// EventAction starts an action when an event happens: today, an
+// EXPORT_REVISIONS_TO_S3 job when a revision of DataSetID is published
+// (finalized). Action is the Action object as stored, e.g.
+// {"ExportRevisionToS3":{...}}, kept as JSON so that new actions need no
+// schema change.
+type EventAction struct {
+	AccountID string
+	ID        string
+	// DataSetID is Event.RevisionPublished.DataSetId, the data set watched.
+	DataSetID string
+	Action    json.RawMessage
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}

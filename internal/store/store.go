@@ -70,6 +70,14 @@ type Queries interface {
 	InsertAccessKey(ctx context.Context, k resource.AccessKey) error
 	GetAccessKey(ctx context.Context, accessKeyID string) (resource.AccessKey, error)
 
+	// S3 profiles, one per account (package s3profiles). PutS3Profile
+	// inserts or replaces the account's profile (ErrNotFound if the
+	// account does not exist); DeleteS3Profile is ErrNotFound when the
+	// account has none.
+	PutS3Profile(ctx context.Context, p S3Profile) error
+	GetS3Profile(ctx context.Context, accountID string) (S3Profile, error)
+	DeleteS3Profile(ctx context.Context, accountID string) error
+
 	// Data sets, scoped to their owning account. Listings are newest first
 	// (CreatedAt descending, then ID descending).
 	InsertDataSet(ctx context.Context, d resource.DataSet) error
@@ -121,6 +129,18 @@ type Queries interface {
 	// RevisionID included, as Details may change).
 	UpdateJob(ctx context.Context, j resource.Job) error
 	ListJobs(ctx context.Context, accountID string, f JobFilter, p PageRequest) (Page[resource.Job], error)
+
+	// Event actions, scoped to their account. Listings are newest first;
+	// a non-empty dataSetID keeps the event actions watching that data
+	// set (Event.RevisionPublished.DataSetId).
+	InsertEventAction(ctx context.Context, ea resource.EventAction) error
+	GetEventAction(ctx context.Context, accountID, id string) (resource.EventAction, error)
+	// UpdateEventAction writes Action and UpdatedAt.
+	UpdateEventAction(ctx context.Context, ea resource.EventAction) error
+	// DeleteEventAction removes the event action and its tags.
+	DeleteEventAction(ctx context.Context, accountID, id string) error
+	ListEventActions(ctx context.Context, accountID, dataSetID string, p PageRequest) (Page[resource.EventAction], error)
+	CountEventActions(ctx context.Context, accountID, dataSetID string) (int, error)
 
 	// What the job engine needs, across accounts.
 	//
@@ -208,6 +228,18 @@ type DataGrantFilter struct {
 	SourceDataSetID   string
 	AcceptanceStates  []string
 	ActiveAt          time.Time
+}
+
+// S3Profile is the S3 endpoint and credentials an account's jobs use. The
+// store keeps SealedSecret as it is given: sealing is the caller's.
+type S3Profile struct {
+	AccountID    string
+	Endpoint     string // empty for AWS's own endpoints
+	Region       string
+	PathStyle    bool
+	AccessKeyID  string
+	SealedSecret []byte
+	UpdatedAt    time.Time
 }
 
 // JobCount is how many jobs have a type and state.

@@ -43,6 +43,8 @@ func Run(t *testing.T, open Opener) {
 		{"DataGrants", dataGrantTests},
 		{"Notifications", notificationTests},
 		{"Audit", auditTests},
+		{"EventActions", eventActionTests},
+		{"S3Profiles", s3ProfileTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
