@@ -39,6 +39,28 @@ func ResolveEntitlement(ctx context.Context, q store.Queries, ds resource.DataSe
 	return g, nil
 }
 
+// AcceptedGrants returns the grants of sender's data set dataSetID that
+// are accepted and have not ended at now: the accounts that see it.
+func AcceptedGrants(ctx context.Context, q store.Queries, sender, dataSetID string, now time.Time) ([]resource.DataGrant, error) {
+	var out []resource.DataGrant
+	req := store.PageRequest{Limit: 500}
+	for {
+		page, err := q.ListDataGrants(ctx, sender, req)
+		if err != nil {
+			return nil, unexpected("list data grants", err)
+		}
+		for _, g := range page.Items {
+			if g.SourceDataSetID == dataSetID && g.AcceptanceState == resource.GrantAccepted && !g.Ended(now) {
+				out = append(out, g)
+			}
+		}
+		if page.Next == nil {
+			return out, nil
+		}
+		req.After = page.Next
+	}
+}
+
 // readScope is where a data set's revisions and assets are read: the data
 // set's own, or for an entitled data set its source's.
 type readScope struct {

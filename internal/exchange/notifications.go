@@ -93,25 +93,16 @@ func (s *Service) SendDataSetNotification(ctx context.Context, account string, i
 		case !errors.Is(err, store.ErrNotFound):
 			return unexpected("get notification", err)
 		}
+		grants, err := AcceptedGrants(ctx, q, account, in.DataSetID, now)
+		if err != nil {
+			return err
+		}
 		var deliveries []resource.NotificationDelivery
-		req := store.PageRequest{Limit: 500}
-		for {
-			page, err := q.ListDataGrants(ctx, account, req)
-			if err != nil {
-				return unexpected("list data grants", err)
-			}
-			for _, g := range page.Items {
-				if g.SourceDataSetID == in.DataSetID && g.AcceptanceState == resource.GrantAccepted && !g.Ended(now) {
-					deliveries = append(deliveries, resource.NotificationDelivery{
-						NotificationID: n.ID, ReceiverAccountID: g.ReceiverAccountID, DataGrantID: g.ID,
-						DataSetID: g.DataSetID, State: resource.DeliveryPending, NextAttemptAt: now, UpdatedAt: now,
-					})
-				}
-			}
-			if page.Next == nil {
-				break
-			}
-			req.After = page.Next
+		for _, g := range grants {
+			deliveries = append(deliveries, resource.NotificationDelivery{
+				NotificationID: n.ID, ReceiverAccountID: g.ReceiverAccountID, DataGrantID: g.ID,
+				DataSetID: g.DataSetID, State: resource.DeliveryPending, NextAttemptAt: now, UpdatedAt: now,
+			})
 		}
 		// Two grants to one receiver deliver twice: each names its own
 		// entitled data set.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wharf-dev/wharf/internal/assetstore"
+	"github.com/wharf-dev/wharf/internal/eventactions"
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
@@ -79,6 +80,12 @@ func TestEntitledExport(t *testing.T) {
 			e.run(resource.JobTypeExportAssetsToS3, exportDetails(x.dataSetID, x.finalized.ID, nil,
 				dst{AssetId: x.asset.ID, Bucket: bucket}), resource.JobStateCompleted)
 			sameBytes(t, "exported through the grant", e.srv.GetObject(t, bucket, x.asset.Name), x.data)
+			// The whole revision too.
+			e.run(resource.JobTypeExportRevisionsToS3, revisionExportDetails(x.dataSetID, nil,
+				revDst{Bucket: bucket, KeyPattern: ptr("whole/${DataSet.Id}/${Asset.Name}"), RevisionId: x.finalized.ID}),
+				resource.JobStateCompleted)
+			sameBytes(t, "revision exported through the grant",
+				e.srv.GetObject(t, bucket, "whole/"+x.dataSetID+"/"+x.asset.Name), x.data)
 
 			refused := []struct {
 				name, jobType, want string
@@ -90,6 +97,8 @@ func TestEntitledExport(t *testing.T) {
 					importDetails(x.dataSetID, x.finalized.ID, src{bucket, x.asset.Name})},
 				{"the source's id", resource.JobTypeExportAssetsToS3, fault.ResourceNotFound,
 					exportDetails(x.source.ID, x.finalized.ID, nil, dst{AssetId: x.asset.ID, Bucket: bucket})},
+				{"unfinalized revision, whole", resource.JobTypeExportRevisionsToS3, fault.ResourceNotFound,
+					revisionExportDetails(x.dataSetID, nil, revDst{Bucket: bucket, RevisionId: x.open.ID})},
 			}
 			for _, c := range refused {
 				_, err := e.createJob(c.jobType, c.details)
@@ -104,7 +113,7 @@ func TestEntitledExport(t *testing.T) {
 			e.must(err)
 			e.must(x.svc.DeleteDataGrant(e.ctx, other, x.grant.ID))
 			wantFault(t, e.svc.StartJob(e.ctx, account, v.ID), fault.ResourceNotFound)
-			if keys := e.srv.Keys(t, bucket); !slices.Equal(keys, []string{x.asset.Name}) {
+			if keys := e.srv.Keys(t, bucket); !slices.Equal(keys, []string{x.asset.Name, "whole/" + x.dataSetID + "/" + x.asset.Name}) {
 				t.Fatalf("bucket holds %v after the refused export", keys)
 			}
 		})
@@ -162,3 +171,35 @@ func TestEntitledExportStopsWhenTheGrantIsDeleted(t *testing.T) {
 		t.Errorf("uploads left at the destination: %v", ups)
 	}
 }
+
+// A receiver's event action on its entitled data set exports each revision
+// the owner publishes later, as the receiver.
+func TestEntitledEventAction(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	x := e.entitled(10)
+	actions := eventactions.New(e.st, x.svc, e.svc)
+	bucket := e.srv.NewBucket(t)
+	_, err := actions.Create(e.ctx, account, eventactions.CreateInput{
+		Action: &eventactions.Action{ExportRevisionToS3: &eventactions.AutoExport{
+			RevisionDestination: &eventactions.RevisionDestination{Bucket: &bucket, KeyPattern: ptr("${Revision.Id}/${Asset.Name}")}}},
+		Event: &eventactions.Event{RevisionPublished: &eventactions.RevisionPublished{DataSetId: &x.dataSetID}},
+	})
+	e.must(err)
+	// The owner publishes the open revision.
+	_, err = x.svc.UpdateRevision(e.ctx, other, exchange.UpdateRevisionInput{DataSetID: x.source.ID, RevisionID: x.open.ID, Finalized: ptrBool(true)})
+	e.must(err)
+	list, err := e.svc.ListJobs(e.ctx, account, jobs.ListJobsInput{})
+	e.must(err)
+	if len(list.Items) != 1 || list.Items[0].DataSetID != x.dataSetID {
+		t.Fatalf("the receiver's jobs: %+v", list.Items)
+	}
+	e.waitEnd(list.Items[0].ID, resource.JobStateCompleted)
+	want := x.open.ID + "/" + x.openAsset.Name
+	if keys := e.srv.Keys(t, bucket); !slices.Equal(keys, []string{want}) {
+		t.Fatalf("bucket holds %v, want %s", keys, want)
+	}
+	sameBytes(t, "auto-exported", e.srv.GetObject(t, bucket, want), []byte("draft"))
+}
+
+func ptrBool(b bool) *bool { return &b }
