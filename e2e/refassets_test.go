@@ -82,6 +82,24 @@ func onlyAsset(t *testing.T, c *dataexchange.Client, dataSetID, revisionID strin
 	return a
 }
 
+// e2eOpenAPISpec is the OpenAPI 3.0 specification the API Gateway imports
+// upload.
+const e2eOpenAPISpec = `{"openapi":"3.0.1","info":{"title":"Weather","version":"1.0"},
+ "paths":{"/forecast/{city}":{"post":{"parameters":[{"name":"city","in":"path","required":true,"schema":{"type":"string"}}],
+  "responses":{"200":{"description":"a forecast"}}}}}}`
+
+// fulfillClient is a client of s for SendApiAsset, which the SDK sends to
+// api-fulfill.<host>: its connections go to s whatever the host.
+func fulfillClient(s *server, cr creds) *dataexchange.Client {
+	addr := strings.TrimPrefix(s.URL, "http://")
+	dialer := &net.Dialer{}
+	return dataexchange.New(dataexchange.Options{Region: s.Region, BaseEndpoint: aws.String(s.URL), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(cr.AccessKeyID, cr.SecretAccessKey, ""),
+		HTTPClient: &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, network, addr)
+		}}}})
+}
+
 func wantCode(t *testing.T, err error, code string) smithy.APIError {
 	t.Helper()
 	var ae smithy.APIError
@@ -203,11 +221,83 @@ func TestReferenceAssetJobs(t *testing.T) {
 
 		t.Run("api gateway", func(t *testing.T) {
 			ds, rev := refTarget(t, c, types.AssetTypeApiGatewayApi)
+			spec := []byte(e2eOpenAPISpec)
 			details := &types.RequestDetails{ImportAssetFromApiGatewayApi: &types.ImportAssetFromApiGatewayApiRequestDetails{
-				ApiId: aws.String(e2eAPIID), ApiName: aws.String("Weather"), ApiSpecificationMd5Hash: aws.String("1B2M2Y8AsgTpgAmY7PhCfg=="),
-				ProtocolType: types.ProtocolTypeRest, Stage: aws.String("prod"), ApiKey: aws.String("k3y"), DataSetId: &ds, RevisionId: &rev}}
-			_, err := c.CreateJob(ctx, &dataexchange.CreateJobInput{Type: types.TypeImportAssetFromApiGatewayApi, Details: details})
-			assert.Contains(t, wantCode(t, err, "ValidationException").ErrorMessage(), "not supported by Wharf yet")
+				ApiId: aws.String(e2eAPIID), ApiName: aws.String("Weather"), ApiSpecificationMd5Hash: aws.String(b64MD5(spec)),
+				ApiDescription: aws.String("forecasts"), ProtocolType: types.ProtocolTypeRest, Stage: aws.String("prod"), ApiKey: aws.String("k3y"),
+				DataSetId: &ds, RevisionId: &rev}}
+			created, err := c.CreateJob(ctx, &dataexchange.CreateJobInput{Type: types.TypeImportAssetFromApiGatewayApi, Details: details})
+			require.NoError(t, err)
+			resp := created.Details.ImportAssetFromApiGatewayApi
+			require.NotNil(t, resp)
+			assert.Equal(t, e2eAPIID, aws.ToString(resp.ApiId))
+			assert.Equal(t, "Weather", aws.ToString(resp.ApiName))
+			assert.Equal(t, "forecasts", aws.ToString(resp.ApiDescription))
+			assert.Equal(t, "k3y", aws.ToString(resp.ApiKey))
+			assert.Equal(t, b64MD5(spec), aws.ToString(resp.ApiSpecificationMd5Hash))
+			assert.Equal(t, types.ProtocolTypeRest, resp.ProtocolType)
+			assert.Equal(t, "prod", aws.ToString(resp.Stage))
+			assert.Equal(t, ds, aws.ToString(resp.DataSetId))
+			assert.Equal(t, rev, aws.ToString(resp.RevisionId))
+			require.NotNil(t, resp.ApiSpecificationUploadUrlExpiresAt)
+			assert.WithinDuration(t, time.Now().Add(time.Hour), *resp.ApiSpecificationUploadUrlExpiresAt, 2*time.Minute)
+			upload := aws.ToString(resp.ApiSpecificationUploadUrl)
+
+			// curl: a body of another MD5 is refused, the specification taken.
+			wrong := []byte(strings.Replace(e2eOpenAPISpec, "Weather", "Whether", 1))
+			code, out := curl(t, "-T", writeFile(t, "wrong.json", wrong), "-H", "Content-MD5: "+b64MD5(spec), upload)
+			assert.Equal(t, http.StatusBadRequest, code, "PUT of a wrong body: %s", out)
+			code, out = curl(t, "-T", writeFile(t, "spec.json", spec), "-H", "Content-MD5: "+b64MD5(spec), upload)
+			require.Equal(t, http.StatusOK, code, "PUT of the specification: %s", out)
+			_, err = c.StartJob(ctx, &dataexchange.StartJobInput{JobId: created.Id})
+			require.NoError(t, err)
+			j := waitRefJob(t, c, *created.Id)
+			require.Equal(t, types.StateCompleted, j.State, "errors %+v", j.Errors)
+
+			a := onlyAsset(t, c, ds, rev)
+			assert.Equal(t, jobs.AssetID(*j.Id, 0), *a.Id)
+			assert.Equal(t, "Weather", *a.Name)
+			assert.Equal(t, types.AssetTypeApiGatewayApi, a.AssetType)
+			api := a.AssetDetails.ApiGatewayApiAsset
+			require.NotNil(t, api)
+			assert.Equal(t, up.URL+"/stage", aws.ToString(api.ApiEndpoint))
+			assert.Equal(t, e2eAPIID, aws.ToString(api.ApiId))
+			assert.Equal(t, "k3y", aws.ToString(api.ApiKey))
+			assert.Equal(t, "Weather", aws.ToString(api.ApiName))
+			assert.Equal(t, "forecasts", aws.ToString(api.ApiDescription))
+			assert.Equal(t, types.ProtocolTypeRest, api.ProtocolType)
+			assert.Equal(t, "prod", aws.ToString(api.Stage))
+			require.NotNil(t, api.ApiSpecificationDownloadUrlExpiresAt)
+			assert.True(t, api.ApiSpecificationDownloadUrlExpiresAt.After(time.Now()), "download URL expired at %s", api.ApiSpecificationDownloadUrlExpiresAt)
+			code, out = curl(t, aws.ToString(api.ApiSpecificationDownloadUrl))
+			require.Equal(t, http.StatusOK, code, "GET the specification: %s", out)
+			assert.Equal(t, e2eOpenAPISpec, string(out))
+			list, err := c.ListRevisionAssets(ctx, &dataexchange.ListRevisionAssetsInput{DataSetId: &ds, RevisionId: &rev})
+			require.NoError(t, err)
+			assert.NotEmpty(t, aws.ToString(list.Assets[0].AssetDetails.ApiGatewayApiAsset.ApiSpecificationDownloadUrl), "ListRevisionAssets")
+
+			// SendApiAsset on the imported asset reaches the API.
+			sent, err := fulfillClient(s, s.Root).SendApiAsset(ctx, &dataexchange.SendApiAssetInput{AssetId: a.Id, DataSetId: &ds, RevisionId: &rev,
+				Method: aws.String("POST"), Path: aws.String("/forecast/oslo"), Body: aws.String("{}")})
+			require.NoError(t, err)
+			assert.Equal(t, "POST /stage/forecast/oslo key=k3y body={}", aws.ToString(sent.Body))
+
+			// A specification that is not OpenAPI 3.0 ends the job in ERROR.
+			swagger := []byte(`{"swagger":"2.0","info":{"title":"t","version":"1"},"paths":{}}`)
+			details.ImportAssetFromApiGatewayApi.ApiSpecificationMd5Hash = aws.String(b64MD5(swagger))
+			created, err = c.CreateJob(ctx, &dataexchange.CreateJobInput{Type: types.TypeImportAssetFromApiGatewayApi, Details: details})
+			require.NoError(t, err)
+			code, out = curl(t, "-T", writeFile(t, "swagger.json", swagger), "-H", "Content-MD5: "+b64MD5(swagger),
+				aws.ToString(created.Details.ImportAssetFromApiGatewayApi.ApiSpecificationUploadUrl))
+			require.Equal(t, http.StatusOK, code, "PUT: %s", out)
+			_, err = c.StartJob(ctx, &dataexchange.StartJobInput{JobId: created.Id})
+			require.NoError(t, err)
+			j = waitRefJob(t, c, *created.Id)
+			require.Equal(t, types.StateError, j.State)
+			require.Len(t, j.Errors, 1)
+			assert.Equal(t, types.CodeValidationException, j.Errors[0].Code)
+			assert.Contains(t, aws.ToString(j.Errors[0].Message), "Swagger 2.0")
+
 			details.ImportAssetFromApiGatewayApi.Stage = aws.String("a/b")
 			_, err = c.CreateJob(ctx, &dataexchange.CreateJobInput{Type: types.TypeImportAssetFromApiGatewayApi, Details: details})
 			assert.Contains(t, wantCode(t, err, "ValidationException").ErrorMessage(), "stage name")
@@ -223,24 +313,14 @@ func TestReferenceAssetJobs(t *testing.T) {
 				AssetType: resource.AssetTypeAPIGatewayAPI, Details: d, CreatedAt: now, UpdatedAt: now}
 			require.NoError(t, s.openStore(t).InsertAsset(ctx, asset))
 
-			// The SDK calls api-fulfill.127.0.0.1:<port>: resolve it to Wharf.
-			fulfill := func(cr creds) *dataexchange.Client {
-				addr := strings.TrimPrefix(s.URL, "http://")
-				dialer := &net.Dialer{}
-				return dataexchange.New(dataexchange.Options{Region: s.Region, BaseEndpoint: aws.String(s.URL), RetryMaxAttempts: 1,
-					Credentials: credentials.NewStaticCredentialsProvider(cr.AccessKeyID, cr.SecretAccessKey, ""),
-					HTTPClient: &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-						return dialer.DialContext(ctx, network, addr)
-					}}}})
-			}
-			out, err := fulfill(s.Root).SendApiAsset(ctx, &dataexchange.SendApiAssetInput{AssetId: &asset.ID, DataSetId: &ds, RevisionId: &rev,
+			out, err := fulfillClient(s, s.Root).SendApiAsset(ctx, &dataexchange.SendApiAssetInput{AssetId: &asset.ID, DataSetId: &ds, RevisionId: &rev,
 				Method: aws.String("PATCH"), Path: aws.String("/forecast"), QueryStringParameters: map[string]string{"city": "oslo"}, Body: aws.String("hi")})
 			require.NoError(t, err)
 			assert.Equal(t, "PATCH /stage/forecast?city=oslo key=k3y body=hi", aws.ToString(out.Body))
 			assert.Equal(t, "yes", out.ResponseHeaders["x-upstream"])
 
 			other := s.createAccount(t, "")
-			_, err = fulfill(other).SendApiAsset(ctx, &dataexchange.SendApiAssetInput{AssetId: &asset.ID, DataSetId: &ds, RevisionId: &rev})
+			_, err = fulfillClient(s, other).SendApiAsset(ctx, &dataexchange.SendApiAssetInput{AssetId: &asset.ID, DataSetId: &ds, RevisionId: &rev})
 			wantCode(t, err, "ResourceNotFoundException")
 		})
 
@@ -256,21 +336,22 @@ func TestReferenceAssetJobs(t *testing.T) {
 				assetType types.AssetType
 				details   func(ds, rev string) string
 				fails     string
+				upload    []byte // PUT to the ApiSpecificationUploadUrl
 			}{
 				{"IMPORT_ASSETS_FROM_REDSHIFT_DATA_SHARES", types.AssetTypeRedshiftDataShare, func(ds, rev string) string {
 					return fmt.Sprintf(`{"ImportAssetsFromRedshiftDataShares":{"AssetSources":[{"DataShareArn":%q}],"DataSetId":%q,"RevisionId":%q}}`, e2eShareARN, ds, rev)
-				}, ""},
+				}, "", nil},
 				{"IMPORT_ASSETS_FROM_LAKE_FORMATION_TAG_POLICY", types.AssetTypeLakeFormationDataPermission, func(ds, rev string) string {
 					return fmt.Sprintf(`{"ImportAssetsFromLakeFormationTagPolicy":{"CatalogId":"123456789012","RoleArn":%q,"DataSetId":%q,"RevisionId":%q,
 						"Database":{"Expression":[{"TagKey":"domain","TagValues":["sales"]}],"Permissions":["DESCRIBE"]}}}`, e2eRoleARN, ds, rev)
-				}, ""},
+				}, "", nil},
 				{"CREATE_S3_DATA_ACCESS_FROM_S3_BUCKET", types.AssetTypeS3DataAccess, func(ds, rev string) string {
 					return fmt.Sprintf(`{"CreateS3DataAccessFromS3Bucket":{"AssetSource":{"Bucket":"provider-data"},"DataSetId":%q,"RevisionId":%q}}`, ds, rev)
-				}, ""},
+				}, "", nil},
 				{"IMPORT_ASSET_FROM_API_GATEWAY_API", types.AssetTypeApiGatewayApi, func(ds, rev string) string {
-					return fmt.Sprintf(`{"ImportAssetFromApiGatewayApi":{"ApiId":%q,"ApiName":"Weather","ApiSpecificationMd5Hash":"1B2M2Y8AsgTpgAmY7PhCfg==",
-						"ProtocolType":"REST","Stage":"prod","DataSetId":%q,"RevisionId":%q}}`, e2eAPIID, ds, rev)
-				}, "ValidationException"},
+					return fmt.Sprintf(`{"ImportAssetFromApiGatewayApi":{"ApiId":%q,"ApiName":"Weather","ApiSpecificationMd5Hash":%q,
+						"ProtocolType":"REST","Stage":"prod","DataSetId":%q,"RevisionId":%q}}`, e2eAPIID, b64MD5([]byte(e2eOpenAPISpec)), ds, rev)
+				}, "", []byte(e2eOpenAPISpec)},
 			} {
 				ds, rev := refTarget(t, c, tc.assetType)
 				args := []string{"create-job", "--type", tc.jobType, "--details", tc.details(ds, rev)}
@@ -281,6 +362,12 @@ func TestReferenceAssetJobs(t *testing.T) {
 				out := cli.ok(t, s, s.Root, args...)
 				assert.Equal(t, "WAITING", str(out, "State"), tc.jobType)
 				assert.Equal(t, tc.jobType, str(out, "Type"))
+				if tc.upload != nil {
+					d, _ := out["Details"].(map[string]any)
+					api, _ := d["ImportAssetFromApiGatewayApi"].(map[string]any)
+					code, body := curl(t, "-T", writeFile(t, "spec.json", tc.upload), "-H", "Content-MD5: "+b64MD5(tc.upload), str(api, "ApiSpecificationUploadUrl"))
+					require.Equal(t, http.StatusOK, code, "PUT to the CLI's ApiSpecificationUploadUrl: %s", body)
+				}
 				_, err := c.StartJob(ctx, &dataexchange.StartJobInput{JobId: aws.String(str(out, "Id"))})
 				require.NoError(t, err)
 				j := waitRefJob(t, c, str(out, "Id"))

@@ -169,7 +169,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The job types Wharf supports register their runners; CreateJob
 	// refuses the others.
-	runners, signedURLs, err := newRunners(ctx, f, st, root.AccountID, s3profiles.New(st, sealer), logger, endpoints)
+	runners, signedURLs, assetURLs, err := newRunners(ctx, f, st, root.AccountID, s3profiles.New(st, sealer), logger, endpoints)
 	if err != nil {
 		return err
 	}
@@ -223,6 +223,7 @@ func serve(ctx context.Context, f serveFlags) error {
 		Audit:         st,
 		SignedURLs:    signedURLs,
 		APIAssets:     &apiasset.Forwarder{Endpoints: endpoints},
+		AssetDetails:  assetURLs.Details,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -266,8 +267,8 @@ func serve(ctx context.Context, f serveFlags) error {
 // newRunners opens the asset store and the S3 access that jobs use, and
 // returns the runners of every job type Wharf supports, and the handler of
 // the signed URLs Wharf serves itself (nil with an S3 asset store, whose
-// URLs S3 serves).
-func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, profiles s3access.ProfileSource, logger *slog.Logger, endpoints apiasset.Endpoints) (map[string]jobs.Runner, http.Handler, error) {
+// URLs S3 serves), and the signer of the URLs in asset details.
+func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, profiles s3access.ProfileSource, logger *slog.Logger, endpoints apiasset.Endpoints) (map[string]jobs.Runner, http.Handler, *jobtypes.AssetURLs, error) {
 	if rootAccountID == "" {
 		rootAccountID = auth.DefaultRootAccountID
 	}
@@ -278,11 +279,11 @@ func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID
 		Profiles: profiles,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("S3 configuration: %w", err)
+		return nil, nil, nil, fmt.Errorf("S3 configuration: %w", err)
 	}
 	assets, err := assetstore.Open(ctx, f.assetStore, f.store.dataDir, resolver)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--asset-store: %w", err)
+		return nil, nil, nil, fmt.Errorf("--asset-store: %w", err)
 	}
 	signed := &jobtypes.SignedURLConfig{
 		UploadExpiry:   f.uploadExpiry,
@@ -302,10 +303,10 @@ func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID
 		// shares, so any replica serves any replica's URLs.
 		masterKey, err := auth.LoadMasterKey(f.store.dataDir)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if signed.Signer, err = signedurl.NewSigner(masterKey, publicURL); err != nil {
-			return nil, nil, fmt.Errorf("--public-url: %w", err)
+			return nil, nil, nil, fmt.Errorf("--public-url: %w", err)
 		}
 		signedHandler = &signedurl.Handler{
 			Signer: signed.Signer, Assets: assets, Gate: jobtypes.UploadGate{Store: st},
@@ -326,7 +327,11 @@ func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID
 		Region:       f.region,
 		APIEndpoints: endpoints,
 	})
-	return runners, signedHandler, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	assetURLs, err := jobtypes.NewAssetURLs(assets, signed)
+	return runners, signedHandler, assetURLs, err
 }
 
 // defaultPublicURL is http://<listen address>, with 127.0.0.1 for a

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/wharf-dev/wharf/internal/exchange"
@@ -26,6 +27,9 @@ func (s *server) getAsset(r *http.Request, account string) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	if err := s.signAsset(r.Context(), &v); err != nil {
+		return 0, nil, err
+	}
 	return http.StatusOK, assetOut(v), nil
 }
 
@@ -39,6 +43,9 @@ func (s *server) updateAsset(r *http.Request, account string) (int, any, error) 
 		DataSetID: id.DataSetID, RevisionID: id.RevisionID, AssetID: id.AssetID, Name: req.Name,
 	})
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.signAsset(r.Context(), &v); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, assetOut(v), nil
@@ -66,5 +73,24 @@ func (s *server) listRevisionAssets(r *http.Request, account string) (int, any, 
 	if err != nil {
 		return 0, nil, err
 	}
+	for i := range out.Items {
+		if err := s.signAsset(r.Context(), &out.Items[i]); err != nil {
+			return 0, nil, err
+		}
+	}
 	return http.StatusOK, listRevisionAssetsResponse{Assets: listOut(out.Items, assetOut), NextToken: out.NextToken}, nil
+}
+
+// signAsset adds the members of v's details that are signed at each read
+// (Config.AssetDetails).
+func (s *server) signAsset(ctx context.Context, v *exchange.AssetView) error {
+	if s.assetDetails == nil {
+		return nil
+	}
+	d, err := s.assetDetails(ctx, v.Asset)
+	if err != nil {
+		return err
+	}
+	v.Details = d
+	return nil
 }

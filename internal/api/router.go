@@ -25,6 +25,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
+	"github.com/wharf-dev/wharf/internal/resource"
 	"github.com/wharf-dev/wharf/internal/signedurl"
 )
 
@@ -65,6 +66,11 @@ type Config struct {
 	// APIAssets forwards SendApiAsset requests; nil means a Forwarder
 	// with no configured endpoints (every API at API Gateway's address).
 	APIAssets *apiasset.Forwarder
+	// AssetDetails, when set, returns an asset's AssetDetails as
+	// GetAsset, UpdateAsset and ListRevisionAssets return them, with the
+	// members signed at each read (ApiSpecificationDownloadUrl);
+	// jobtypes.AssetURLs.Details is one.
+	AssetDetails func(ctx context.Context, a resource.Asset) (json.RawMessage, error)
 }
 
 type server struct {
@@ -75,8 +81,9 @@ type server struct {
 	log          *slog.Logger
 	ready        func(context.Context) error
 
-	apiAssets *apiasset.Forwarder
-	auditLog  AuditLog
+	apiAssets    *apiasset.Forwarder
+	assetDetails func(context.Context, resource.Asset) (json.RawMessage, error)
+	auditLog     AuditLog
 }
 
 // New returns the API's HTTP handler. It panics on an incomplete Config, a
@@ -91,7 +98,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Jobs != nil && cfg.Jobs.Region() != cfg.Service.Region() {
 		panic(fmt.Sprintf("api: the jobs' region %q differs from the Service's region %q", cfg.Jobs.Region(), cfg.Service.Region()))
 	}
-	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, apiAssets: cfg.APIAssets, auditLog: cfg.Audit}
+	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, apiAssets: cfg.APIAssets, assetDetails: cfg.AssetDetails, auditLog: cfg.Audit}
 	if s.apiAssets == nil {
 		s.apiAssets = &apiasset.Forwarder{}
 	}

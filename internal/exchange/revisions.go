@@ -42,15 +42,16 @@ func (s *Service) CreateRevision(ctx context.Context, account string, in CreateR
 	err := s.inTx(ctx, "create revision", func(q store.Queries) error {
 		// The data set's row lock serializes revision creations in it, so
 		// the quota holds under concurrency.
-		if _, err := requireOwned(ctx, q, account, in.DataSetID); err != nil {
+		ds, err := requireOwned(ctx, q, account, in.DataSetID)
+		if err != nil {
 			return err
 		}
 		n, err := q.CountRevisions(ctx, account, in.DataSetID)
 		if err != nil {
 			return unexpected("count revisions", err)
 		}
-		if n >= s.RevisionsPerDataSet {
-			return fault.LimitExceeded(LimitRevisionsPerDataSet, float64(s.RevisionsPerDataSet))
+		if name, limit := s.revisionQuota(ds.AssetType); n >= limit {
+			return fault.LimitExceeded(name, float64(limit))
 		}
 		if err := q.InsertRevision(ctx, r); err != nil {
 			return unexpected("insert revision", err)

@@ -274,3 +274,36 @@ func TestListDataSetRevisions(t *testing.T) {
 	_, err = f.svc.ListDataSetRevisions(f.ctx, accountA, exchange.ListDataSetRevisionsInput{DataSetID: missing})
 	wantNotFound(t, err, resource.KindDataSet, missing)
 }
+
+// TestReferenceRevisionQuotas checks AWS's revision quotas of reference-
+// asset data sets: 20, or 5 for S3 data access, refused with their names.
+func TestReferenceRevisionQuotas(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, c := range []struct {
+		assetType string
+		name      string
+		limit     int
+	}{
+		{resource.AssetTypeRedshiftDataShare, "Revisions per Amazon Redshift datashare data set", 20},
+		{resource.AssetTypeAPIGatewayAPI, "Revisions per Amazon API Gateway API data set", 20},
+		{resource.AssetTypeLakeFormationDataPermission, "Revisions per AWS Lake Formation data permission data set", 20},
+		{resource.AssetTypeS3DataAccess, "Revisions per Amazon S3 data access data set", 5},
+	} {
+		t.Run(c.assetType, func(t *testing.T) {
+			f := f.on(t)
+			d, err := f.svc.CreateDataSet(f.ctx, accountA, exchange.CreateDataSetInput{
+				Name: ptr("ref"), Description: ptr("reference assets"), AssetType: ptr(c.assetType),
+			})
+			mustOK(t, err)
+			for range c.limit {
+				f.revision(accountA, d.ID)
+			}
+			_, err = f.svc.CreateRevision(f.ctx, accountA, exchange.CreateRevisionInput{DataSetID: d.ID})
+			fe := wantFault(t, err, fault.ServiceLimitExceeded, "")
+			if fe.LimitName != c.name || fe.LimitValue != float64(c.limit) {
+				t.Errorf("limit %q %v, want %q %d", fe.LimitName, fe.LimitValue, c.name, c.limit)
+			}
+		})
+	}
+}

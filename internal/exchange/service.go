@@ -25,11 +25,46 @@ const (
 	LimitRevisionsPerDataSet = "Revisions per data set"
 )
 
+// The "Revisions per ... data set" quotas of reference-asset data sets, as
+// AWS spells them, and their defaults.
+const (
+	LimitRevisionsPerRedshiftDataSet      = "Revisions per Amazon Redshift datashare data set"
+	LimitRevisionsPerAPIGatewayDataSet    = "Revisions per Amazon API Gateway API data set"
+	LimitRevisionsPerLakeFormationDataSet = "Revisions per AWS Lake Formation data permission data set"
+	LimitRevisionsPerS3DataAccessDataSet  = "Revisions per Amazon S3 data access data set"
+
+	DefaultRevisionsPerReferenceDataSet    = 20
+	DefaultRevisionsPerS3DataAccessDataSet = 5
+)
+
 // AWS's default quotas.
 const (
 	DefaultDataSetsPerAccount  = 3000
 	DefaultRevisionsPerDataSet = 10000
 )
+
+// referenceRevisionQuotas are the revision quotas of the data sets of
+// reference assets, by AssetType (S3_SNAPSHOT data sets have
+// RevisionsPerDataSet).
+var referenceRevisionQuotas = map[string]struct {
+	name  string
+	limit int
+}{
+	resource.AssetTypeRedshiftDataShare:           {LimitRevisionsPerRedshiftDataSet, DefaultRevisionsPerReferenceDataSet},
+	resource.AssetTypeAPIGatewayAPI:               {LimitRevisionsPerAPIGatewayDataSet, DefaultRevisionsPerReferenceDataSet},
+	resource.AssetTypeLakeFormationDataPermission: {LimitRevisionsPerLakeFormationDataSet, DefaultRevisionsPerReferenceDataSet},
+	resource.AssetTypeS3DataAccess:                {LimitRevisionsPerS3DataAccessDataSet, DefaultRevisionsPerS3DataAccessDataSet},
+}
+
+// revisionQuota is the quota on the revisions of a data set of assetType:
+// its name and value. RevisionsPerDataSet, when set lower, also bounds the
+// reference types'.
+func (s *Service) revisionQuota(assetType string) (string, int) {
+	if q, ok := referenceRevisionQuotas[assetType]; ok && q.limit <= s.RevisionsPerDataSet {
+		return q.name, q.limit
+	}
+	return LimitRevisionsPerDataSet, s.RevisionsPerDataSet
+}
 
 // Service runs the AWS Data Exchange operations on top of a store.
 type Service struct {

@@ -3,6 +3,8 @@ package jobtypes
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,9 +14,11 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/wharf-dev/wharf/internal/apiasset"
+	"github.com/wharf-dev/wharf/internal/assetstore"
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/resource"
+	"github.com/wharf-dev/wharf/internal/signedurl"
 	"github.com/wharf-dev/wharf/internal/store"
 )
 
@@ -23,13 +27,19 @@ import (
 // ApiGatewayApiAsset member (see APIGatewayAsset), whose requests
 // SendApiAsset forwards to the API's endpoint.
 //
-// In AWS, CreateJob returns ApiSpecificationUploadUrl, where the client
-// uploads the API's OpenAPI 3.0 JSON specification before StartJob. That
-// upload needs Wharf's signed-URL machinery (IMPORT_ASSET_FROM_SIGNED_URL),
-// which this runner does not have yet: CreateJob checks the whole request,
-// then refuses it with a ValidationException saying so
-// (ErrAPISpecUploadUnsupported), so that no job is created that could never
-// run. ValidateOpenAPISpec is the check StartJob will make of the upload.
+// CreateJob (Prepare) returns ApiSpecificationUploadUrl and its expiry: the
+// signed-URL machinery of IMPORT_ASSET_FROM_SIGNED_URL (signedurl.go), so
+// the client PUTs the API's OpenAPI 3.0 JSON specification there with
+// Content-MD5 = ApiSpecificationMd5Hash, and a body of another digest is
+// refused. The run checks the upload (its size, its MD5 again, and
+// ValidateOpenAPISpec), moves it under the asset's key, and creates the
+// asset; AssetURLs signs the asset's ApiSpecificationDownloadUrl, which
+// serves those bytes, at each read. An upload missing, over
+// MaxAPISpecSize, of another MD5 or not OpenAPI 3.0 ends the job in ERROR
+// with a VALIDATION_EXCEPTION saying so.
+//
+// Without Deps.SignedURLs there is no URL to hand out: CreateJob checks
+// the whole request, then refuses it (ErrAPISpecUploadUnsupported).
 //
 // Wharf does not contact API Gateway: the API id, stage and key are not
 // checked against a real API.
@@ -38,6 +48,8 @@ import (
 // revision").
 type ImportFromAPIGateway struct {
 	deps Deps
+	// urls makes the upload URL; nil without Deps.SignedURLs.
+	urls *urlMaker
 }
 
 var (
@@ -46,10 +58,10 @@ var (
 )
 
 // ErrAPISpecUploadUnsupported is CreateJob's answer to a valid
-// IMPORT_ASSET_FROM_API_GATEWAY_API request until Wharf can give it an
-// ApiSpecificationUploadUrl.
-var ErrAPISpecUploadUnsupported = fault.Validationf("IMPORT_ASSET_FROM_API_GATEWAY_API jobs are not supported by Wharf yet: " +
-	"the request is valid, but Wharf can't give it the ApiSpecificationUploadUrl its OpenAPI specification is uploaded to")
+// IMPORT_ASSET_FROM_API_GATEWAY_API request when Wharf runs without signed
+// URLs, so has no ApiSpecificationUploadUrl to give.
+var ErrAPISpecUploadUnsupported = fault.Validationf("IMPORT_ASSET_FROM_API_GATEWAY_API jobs need signed URLs, which this Wharf is not configured with: " +
+	"the request is valid, but there is no ApiSpecificationUploadUrl to upload its OpenAPI specification to")
 
 // Limits of the API Gateway type.
 const (
@@ -199,16 +211,156 @@ func (r *ImportFromAPIGateway) Validate(ctx context.Context, q store.Queries, jo
 	return referenceTarget(ctx, q, job, resource.AssetTypeAPIGatewayAPI, 1, apiGatewayQuota)
 }
 
-// Prepare implements jobs.Preparer: it would add the upload URL; until
-// Wharf has one to give, it refuses the job.
-func (r *ImportFromAPIGateway) Prepare(context.Context, resource.Job) (json.RawMessage, error) {
-	return nil, ErrAPISpecUploadUnsupported
+const apiGatewayMember = "ImportAssetFromApiGatewayApi"
+
+// apiGatewayResponse is ImportAssetFromApiGatewayApiResponseDetails.
+type apiGatewayResponse struct {
+	ApiDescription                     *string `json:"ApiDescription,omitempty"`
+	ApiId                              string  `json:"ApiId"`
+	ApiKey                             *string `json:"ApiKey,omitempty"`
+	ApiName                            string  `json:"ApiName"`
+	ApiSpecificationMd5Hash            string  `json:"ApiSpecificationMd5Hash"`
+	ApiSpecificationUploadUrl          string  `json:"ApiSpecificationUploadUrl"`
+	ApiSpecificationUploadUrlExpiresAt string  `json:"ApiSpecificationUploadUrlExpiresAt"`
+	DataSetId                          string  `json:"DataSetId"`
+	ProtocolType                       string  `json:"ProtocolType"`
+	RevisionId                         string  `json:"RevisionId"`
+	Stage                              string  `json:"Stage"`
 }
 
-// Run implements jobs.Runner. No job of this type gets past CreateJob yet.
-func (r *ImportFromAPIGateway) Run(context.Context, resource.Job, jobs.Progress) (jobs.Result, error) {
-	return jobs.Result{}, ErrAPISpecUploadUnsupported
+// Prepare implements jobs.Preparer: it adds ApiSpecificationUploadUrl and
+// ApiSpecificationUploadUrlExpiresAt to the request's members.
+func (r *ImportFromAPIGateway) Prepare(ctx context.Context, job resource.Job) (json.RawMessage, error) {
+	req, err := parseAPIGateway(job)
+	if err != nil {
+		return nil, err
+	}
+	if r.urls == nil {
+		return nil, ErrAPISpecUploadUnsupported
+	}
+	u, expAt, err := r.urls.uploadURL(ctx, job, req.ApiSpecificationMd5Hash)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(map[string]apiGatewayResponse{apiGatewayMember: {
+		ApiDescription: req.ApiDescription, ApiId: req.ApiId, ApiKey: req.ApiKey, ApiName: req.ApiName,
+		ApiSpecificationMd5Hash: req.ApiSpecificationMd5Hash, ApiSpecificationUploadUrl: u,
+		ApiSpecificationUploadUrlExpiresAt: expAt, DataSetId: job.DataSetID, ProtocolType: req.ProtocolType,
+		RevisionId: job.RevisionID, Stage: req.Stage,
+	}})
 }
 
-// Cleanup implements jobs.Runner: nothing is staged yet.
-func (r *ImportFromAPIGateway) Cleanup(context.Context, resource.Job) error { return nil }
+// Run implements jobs.Runner.
+func (r *ImportFromAPIGateway) Run(ctx context.Context, job resource.Job, progress jobs.Progress) (jobs.Result, error) {
+	req, err := parseAPIGateway(job)
+	if err != nil {
+		return jobs.Result{}, err
+	}
+	if r.urls == nil {
+		return jobs.Result{}, ErrAPISpecUploadUnsupported
+	}
+	if err := r.Validate(ctx, r.deps.Store, job); err != nil {
+		return jobs.Result{}, err
+	}
+	up, err := findUpload(ctx, r.deps.Assets, job)
+	if err != nil {
+		return jobs.Result{}, err
+	}
+	if !up.found {
+		var d struct{ ApiSpecificationUploadUrlExpiresAt *string }
+		_ = decodeMember(job, &d)
+		return specError(r.urls.noUploadMessage(fmt.Sprintf("the ApiSpecificationUploadUrl of API %q", req.ApiName), d.ApiSpecificationUploadUrlExpiresAt)), nil
+	}
+	if up.info.Size > MaxAPISpecSize {
+		return specError(fmt.Sprintf("the API specification of %q is %d bytes: over the limit of %d MB", req.ApiName, up.info.Size, MaxAPISpecSize>>20)), nil
+	}
+	progress(0, up.info.Size)
+	switch msg, err := r.checkSpec(ctx, up.key, req); {
+	case err != nil:
+		return jobs.Result{}, err
+	case msg != "":
+		return specError(msg), nil
+	}
+	info, err := up.moveToAsset(ctx, r.deps.Assets, job)
+	if err != nil {
+		return jobs.Result{}, err
+	}
+	progress(info.Size, info.Size)
+	return referenceResult([]resource.Asset{APIGatewayAsset(job.ID, r.deps.Region, r.deps.APIEndpoints, req)}, apiGatewayQuota), nil
+}
+
+// checkSpec reads the uploaded specification once, checking its MD5 (the
+// upload URL did already; this also covers bytes put there another way)
+// and that it is OpenAPI 3.0. A refusal is a message for the job's error.
+func (r *ImportFromAPIGateway) checkSpec(ctx context.Context, key assetstore.Key, req APIGatewayRequest) (string, error) {
+	rc, _, err := r.deps.Assets.Open(ctx, key, nil)
+	if err != nil {
+		return "", fmt.Errorf("jobtypes: open the API specification %s: %w", key, err)
+	}
+	defer rc.Close()
+	sum := md5.New()
+	body := io.TeeReader(io.LimitReader(rc, MaxAPISpecSize+1), sum)
+	verr := ValidateOpenAPISpec(ctx, body)
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		return "", fmt.Errorf("jobtypes: read the API specification %s: %w", key, err)
+	}
+	if got := base64.StdEncoding.EncodeToString(sum.Sum(nil)); got != req.ApiSpecificationMd5Hash {
+		return fmt.Sprintf("the API specification of %q has MD5 %s, not the job's ApiSpecificationMd5Hash %s", req.ApiName, got, req.ApiSpecificationMd5Hash), nil
+	}
+	if fe := fault.As(verr); fe != nil {
+		return fmt.Sprintf("API %q: %s", req.ApiName, fe.Message), nil
+	}
+	return "", verr
+}
+
+// specError is a run's result refusing the API specification.
+func specError(msg string) jobs.Result {
+	return jobs.Result{Errors: []jobs.JobError{{Code: jobs.CodeValidation, Message: msg}}}
+}
+
+// Cleanup implements jobs.Runner: it removes the staged specification and
+// what a run may have moved.
+func (r *ImportFromAPIGateway) Cleanup(ctx context.Context, job resource.Job) error {
+	return discardUpload(ctx, r.deps.Assets, job)
+}
+
+// AssetURLs signs the members of asset details that AWS makes short-lived,
+// at each read of an asset: ApiSpecificationDownloadUrl and
+// ApiSpecificationDownloadUrlExpiresAt of API_GATEWAY_API assets, a URL
+// that serves the stored specification (GET) for
+// SignedURLConfig.DownloadExpiry: one Wharf serves with the local asset
+// store, an S3 presigned URL with an S3 asset store.
+type AssetURLs struct{ urls urlMaker }
+
+// NewAssetURLs returns the AssetURLs of an asset store, with the
+// configuration of the signed-URL job types (Deps.SignedURLs).
+func NewAssetURLs(assets assetstore.Store, cfg *SignedURLConfig) (*AssetURLs, error) {
+	c, err := cfg.withDefaults(assets)
+	if err != nil {
+		return nil, err
+	}
+	return &AssetURLs{urls: urlMaker{cfg: c, assets: assets}}, nil
+}
+
+// Details returns a's AssetDetails with its signed members added (for
+// other asset types, as they are).
+func (u *AssetURLs) Details(ctx context.Context, a resource.Asset) (json.RawMessage, error) {
+	if a.AssetType != resource.AssetTypeAPIGatewayAPI {
+		return a.Details, nil
+	}
+	var d map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(a.Details, &d); err != nil || d["ApiGatewayApiAsset"] == nil {
+		return nil, fmt.Errorf("jobtypes: asset %s has no ApiGatewayApiAsset details", a.ID)
+	}
+	key, err := assetBytes(a)
+	if err != nil {
+		return nil, err
+	}
+	url, exp, err := u.urls.download(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	d["ApiGatewayApiAsset"]["ApiSpecificationDownloadUrl"] = mustJSON(url)
+	d["ApiGatewayApiAsset"]["ApiSpecificationDownloadUrlExpiresAt"] = mustJSON(signedurl.ExpiresAt(exp))
+	return json.Marshal(d)
+}

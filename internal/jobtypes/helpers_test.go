@@ -121,6 +121,8 @@ type env struct {
 	assetsAt string // the S3 store's bucket
 	dataSet  resource.DataSet
 	revision resource.Revision
+	// signed is the signed-URL configuration of signedEnv's envs.
+	signed *jobtypes.SignedURLConfig
 }
 
 func newEnv(t *testing.T, o options) *env {

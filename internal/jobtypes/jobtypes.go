@@ -16,7 +16,8 @@
 //   - redshift.go: IMPORT_ASSETS_FROM_REDSHIFT_DATA_SHARES;
 //   - lakeformation.go: IMPORT_ASSETS_FROM_LAKE_FORMATION_TAG_POLICY;
 //   - s3dataaccess.go: CREATE_S3_DATA_ACCESS_FROM_S3_BUCKET;
-//   - apigateway.go: IMPORT_ASSET_FROM_API_GATEWAY_API.
+//   - apigateway.go: IMPORT_ASSET_FROM_API_GATEWAY_API, whose OpenAPI
+//     specification is uploaded through signedurl.go's machinery.
 //
 // Register adds them to the runners a jobs.Service is built with.
 //

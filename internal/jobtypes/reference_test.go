@@ -309,7 +309,7 @@ func TestReferenceValidation(t *testing.T) {
 		{"api stage missing", resource.JobTypeImportAssetFromAPIGatewayAPI, apiDetails(api.ds, api.rev, map[string]any{"Stage": nil}), fault.Validation, "Stage is required"},
 		{"api stage bad", resource.JobTypeImportAssetFromAPIGatewayAPI, apiDetails(api.ds, api.rev, map[string]any{"Stage": "a/b"}), fault.Validation, "not an API Gateway stage name"},
 		{"api empty key", resource.JobTypeImportAssetFromAPIGatewayAPI, apiDetails(api.ds, api.rev, map[string]any{"ApiKey": ""}), fault.Validation, "ApiKey can't be empty"},
-		{"api valid but no upload URL yet", resource.JobTypeImportAssetFromAPIGatewayAPI, apiDetails(api.ds, api.rev, nil), fault.Validation, "not supported by Wharf yet"},
+		{"api valid but no signed URLs", resource.JobTypeImportAssetFromAPIGatewayAPI, apiDetails(api.ds, api.rev, nil), fault.Validation, "need signed URLs"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := e.createJob(c.jobType, c.details)

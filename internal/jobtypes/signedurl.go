@@ -140,6 +140,104 @@ func presignedExpiry(raw string) (string, time.Time, error) {
 	return raw, signed.Add(time.Duration(secs) * time.Second), nil
 }
 
+// The job types whose CreateJob hands out an upload URL
+// (IMPORT_ASSET_FROM_SIGNED_URL, IMPORT_ASSET_FROM_API_GATEWAY_API) share
+// what follows: the URL (uploadURL), the staged upload under
+// signedurl.UploadKey (findUpload), its move to the asset's key
+// (moveToAsset), and its removal (discardUpload).
+
+// uploadURL is the URL and expiry (as the API writes timestamps) that take
+// the job's upload of the bytes whose base64 MD5 is contentMD5.
+func (m urlMaker) uploadURL(ctx context.Context, job resource.Job, contentMD5 string) (string, string, error) {
+	key, err := signedurl.UploadKey(job.AccountID, job.ID)
+	if err != nil {
+		return "", "", err
+	}
+	u, exp, err := m.upload(ctx, key, contentMD5)
+	if err != nil {
+		return "", "", err
+	}
+	return u, signedurl.ExpiresAt(exp), nil
+}
+
+// noUploadMessage says that nothing was uploaded to what (a URL), and
+// whether that URL, expiring at expiresAt (as the job's details have it),
+// has expired.
+func (m urlMaker) noUploadMessage(what string, expiresAt *string) string {
+	if expiresAt != nil {
+		if exp, err := time.Parse(time.RFC3339, *expiresAt); err == nil && !m.cfg.Now().Before(exp) {
+			return fmt.Sprintf("%s expired at %s with nothing uploaded", what, *expiresAt)
+		}
+	}
+	return fmt.Sprintf("nothing was uploaded to %s before the job started", what)
+}
+
+// upload is a job's uploaded bytes, where a run finds them.
+type upload struct {
+	found bool
+	// key holds the bytes: the staging key, or the asset's key when moved.
+	key, final assetstore.Key
+	moved      bool
+	info       assetstore.Info
+}
+
+// findUpload finds the job's upload: staged, or already under the key of
+// the job's first asset, where a run that died after moving it left it
+// (only this job writes there). found is false when there is neither.
+func findUpload(ctx context.Context, assets assetstore.Store, job resource.Job) (upload, error) {
+	staged, err := signedurl.UploadKey(job.AccountID, job.ID)
+	if err != nil {
+		return upload{}, err
+	}
+	final, err := jobAssetKey(job, 0)
+	if err != nil {
+		return upload{}, err
+	}
+	up := upload{found: true, key: staged, final: final}
+	up.info, err = assets.Stat(ctx, staged)
+	if errors.Is(err, assetstore.ErrNotFound) {
+		up.key, up.moved = final, true
+		up.info, err = assets.Stat(ctx, final)
+		if errors.Is(err, assetstore.ErrNotFound) {
+			return upload{}, nil
+		}
+	}
+	if err != nil {
+		return upload{}, fmt.Errorf("jobtypes: stat the upload of job %s: %w", job.ID, err)
+	}
+	return up, nil
+}
+
+// moveToAsset makes the staged upload the bytes of the job's first asset: a
+// rename in the local store, a server-side copy then a delete in an S3
+// store (a run that dies between the two is re-run: it copies again).
+func (up upload) moveToAsset(ctx context.Context, assets assetstore.Store, job resource.Job) (assetstore.Info, error) {
+	if up.moved {
+		return up.info, nil
+	}
+	if err := assetstore.Move(ctx, assets, up.key, up.final); err != nil {
+		return assetstore.Info{}, fmt.Errorf("jobtypes: move the upload of job %s to its asset: %w", job.ID, err)
+	}
+	return assets.Stat(ctx, up.final)
+}
+
+// discardUpload removes the job's staged upload and the asset bytes a run
+// may have moved it to (a Cleanup: the job did not complete).
+func discardUpload(ctx context.Context, assets assetstore.Store, job resource.Job) error {
+	staged, err := signedurl.UploadKey(job.AccountID, job.ID)
+	if err != nil {
+		return nil // never valid, never staged
+	}
+	final, err := jobAssetKey(job, 0)
+	if err != nil {
+		return nil
+	}
+	return errors.Join(
+		retry(ctx, func() error { return assetstore.Discard(ctx, assets, staged) }),
+		retry(ctx, func() error { return assetstore.Discard(ctx, assets, final) }),
+	)
+}
+
 // ImportFromSignedURL runs IMPORT_ASSET_FROM_SIGNED_URL jobs.
 //
 // At CreateJob (Prepare) it hands out a URL that takes one PUT of the bytes
@@ -183,6 +281,8 @@ func newSignedURLRunners(d Deps) (map[string]jobs.Runner, error) {
 	return map[string]jobs.Runner{
 		resource.JobTypeImportAssetFromSignedURL: &ImportFromSignedURL{deps: d, urls: m},
 		resource.JobTypeExportAssetToSignedURL:   &ExportToSignedURL{deps: d, urls: m},
+		// Without signed URLs, Register's runner refuses these jobs.
+		resource.JobTypeImportAssetFromAPIGatewayAPI: &ImportFromAPIGateway{deps: d, urls: &m},
 	}, nil
 }
 
@@ -249,15 +349,10 @@ func (r *ImportFromSignedURL) Prepare(ctx context.Context, job resource.Job) (js
 	if err != nil {
 		return nil, err
 	}
-	key, err := signedurl.UploadKey(job.AccountID, job.ID)
+	u, expAt, err := r.urls.uploadURL(ctx, job, *d.Md5Hash)
 	if err != nil {
 		return nil, err
 	}
-	u, exp, err := r.urls.upload(ctx, key, *d.Md5Hash)
-	if err != nil {
-		return nil, err
-	}
-	expAt := signedurl.ExpiresAt(exp)
 	d.SignedUrl, d.SignedUrlExpiresAt = &u, &expAt
 	return json.Marshal(map[string]signedImport{importSignedMember: d})
 }
@@ -271,29 +366,19 @@ func (r *ImportFromSignedURL) Run(ctx context.Context, job resource.Job, progres
 	if err := r.target(ctx, r.deps.Store, job); err != nil {
 		return jobs.Result{}, err
 	}
-	staged, err := signedurl.UploadKey(job.AccountID, job.ID)
-	if err != nil {
-		return jobs.Result{}, err
-	}
-	final, err := jobAssetKey(job, 0)
+	up, err := findUpload(ctx, r.deps.Assets, job)
 	if err != nil {
 		return jobs.Result{}, err
 	}
 	name := *d.AssetName
-	info, err := r.deps.Assets.Stat(ctx, staged)
-	moved := false
-	if errors.Is(err, assetstore.ErrNotFound) {
-		// A run that died after moving the upload left it under the
-		// asset's key (only this job writes there).
-		if info, err = r.deps.Assets.Stat(ctx, final); err == nil {
-			moved = true
-		} else if errors.Is(err, assetstore.ErrNotFound) {
-			return jobs.Result{Errors: []jobs.JobError{r.noUpload(d, name)}}, nil
-		}
+	if !up.found {
+		return jobs.Result{Errors: []jobs.JobError{{
+			Code:    jobs.CodeValidation,
+			Message: r.urls.noUploadMessage(fmt.Sprintf("the signed URL of asset %q", name), d.SignedUrlExpiresAt),
+			Details: jobs.ImportAssetFromSignedURLErrorDetails(name),
+		}}}, nil
 	}
-	if err != nil {
-		return jobs.Result{}, fmt.Errorf("jobtypes: stat the upload of job %s: %w", job.ID, err)
-	}
+	info := up.info
 	limit := r.urls.cfg.MaxUploadSize
 	if info.Size > limit {
 		return jobs.Result{Errors: []jobs.JobError{{
@@ -307,10 +392,8 @@ func (r *ImportFromSignedURL) Run(ctx context.Context, job resource.Job, progres
 		}}}, nil
 	}
 	progress(0, info.Size)
-	if !moved {
-		if info, err = r.move(ctx, staged, final); err != nil {
-			return jobs.Result{}, fmt.Errorf("jobtypes: move the upload of job %s to its asset: %w", job.ID, err)
-		}
+	if info, err = up.moveToAsset(ctx, r.deps.Assets, job); err != nil {
+		return jobs.Result{}, err
 	}
 	progress(info.Size, info.Size)
 	return jobs.Result{Assets: []resource.Asset{{
@@ -321,56 +404,22 @@ func (r *ImportFromSignedURL) Run(ctx context.Context, job resource.Job, progres
 	}}}, nil
 }
 
-// move makes the staged upload the asset's bytes: a rename in the local
-// store, a server-side copy then a delete in an S3 store (a run that dies
-// between the two is re-run: it copies again).
-func (r *ImportFromSignedURL) move(ctx context.Context, from, to assetstore.Key) (assetstore.Info, error) {
-	if err := assetstore.Move(ctx, r.deps.Assets, from, to); err != nil {
-		return assetstore.Info{}, err
-	}
-	return r.deps.Assets.Stat(ctx, to)
-}
-
-func (r *ImportFromSignedURL) noUpload(d signedImport, name string) jobs.JobError {
-	msg := fmt.Sprintf("nothing was uploaded to the signed URL of asset %q before the job started", name)
-	if d.SignedUrlExpiresAt != nil {
-		if exp, err := time.Parse(time.RFC3339, *d.SignedUrlExpiresAt); err == nil && !r.urls.cfg.Now().Before(exp) {
-			msg = fmt.Sprintf("the signed URL of asset %q expired at %s with nothing uploaded", name, *d.SignedUrlExpiresAt)
-		}
-	}
-	return jobs.JobError{
-		Code:    jobs.CodeValidation,
-		Message: msg,
-		Details: jobs.ImportAssetFromSignedURLErrorDetails(name),
-	}
-}
-
 // Cleanup implements jobs.Runner: it removes the staged upload and the
 // asset's bytes a run may have moved.
 func (r *ImportFromSignedURL) Cleanup(ctx context.Context, job resource.Job) error {
-	staged, err := signedurl.UploadKey(job.AccountID, job.ID)
-	if err != nil {
-		return nil // never valid, never staged
-	}
-	final, err := jobAssetKey(job, 0)
-	if err != nil {
-		return nil
-	}
-	return errors.Join(
-		retry(ctx, func() error { return assetstore.Discard(ctx, r.deps.Assets, staged) }),
-		retry(ctx, func() error { return assetstore.Discard(ctx, r.deps.Assets, final) }),
-	)
+	return discardUpload(ctx, r.deps.Assets, job)
 }
 
 // UploadGate is the signedurl.UploadGate of Wharf's jobs: an upload is
-// taken while its IMPORT_ASSET_FROM_SIGNED_URL job is WAITING.
+// taken while its IMPORT_ASSET_FROM_SIGNED_URL or
+// IMPORT_ASSET_FROM_API_GATEWAY_API job is WAITING.
 type UploadGate struct{ Store store.Store }
 
 // Admit implements signedurl.UploadGate.
 func (g UploadGate) Admit(ctx context.Context, accountID, jobID string) error {
 	j, err := g.Store.GetJob(ctx, accountID, jobID)
 	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && j.Type != resource.JobTypeImportAssetFromSignedURL):
+	case errors.Is(err, store.ErrNotFound) || (err == nil && !takesUpload(j.Type)):
 		return fmt.Errorf("job %s does not exist", jobID)
 	case err != nil:
 		return errors.New("the job can't be read now; try again")
@@ -378,6 +427,11 @@ func (g UploadGate) Admit(ctx context.Context, accountID, jobID string) error {
 		return fmt.Errorf("job %s is %s: only a WAITING job takes an upload", jobID, j.State)
 	}
 	return nil
+}
+
+// takesUpload reports whether jobs of type jobType take an upload.
+func takesUpload(jobType string) bool {
+	return jobType == resource.JobTypeImportAssetFromSignedURL || jobType == resource.JobTypeImportAssetFromAPIGatewayAPI
 }
 
 // Stale implements signedurl.UploadGate: the job has ended, or is gone.

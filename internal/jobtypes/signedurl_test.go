@@ -25,7 +25,8 @@ import (
 // store; with the local store, an httptest server serves its URLs.
 func signedEnv(t *testing.T, assets string, cfg jobtypes.SignedURLConfig) *env {
 	t.Helper()
-	return newEnv(t, options{assets: assets, deps: func(d *jobtypes.Deps) {
+	var used *jobtypes.SignedURLConfig
+	e := newEnv(t, options{assets: assets, deps: func(d *jobtypes.Deps) {
 		c := cfg
 		if assets == localAssets {
 			var h atomic.Pointer[signedurl.Handler]
@@ -40,7 +41,19 @@ func signedEnv(t *testing.T, assets string, cfg jobtypes.SignedURLConfig) *env {
 				MaxUploadSize: c.MaxUploadSize})
 		}
 		d.SignedURLs = &c
+		used = &c
 	}})
+	e.signed = used
+	return e
+}
+
+// putStaged puts body in the store as job jobID's upload, as if uploaded.
+func (e *env) putStaged(jobID string, body []byte) {
+	e.t.Helper()
+	key, err := signedurl.UploadKey(account, jobID)
+	e.must(err)
+	_, err = e.assets.Put(e.ctx, key, bytes.NewReader(body), int64(len(body)))
+	e.must(err)
 }
 
 func eachAssetStore(t *testing.T, fn func(t *testing.T, assets string)) {
