@@ -68,7 +68,7 @@ func newAccountsCommand() *cobra.Command {
 	}
 	sf.register(create)
 	create.Flags().StringVar(&id, "id", "", "the new account's 12-digit id (random if empty)")
-	accounts.AddCommand(create)
+	accounts.AddCommand(create, newWebhookCommand())
 	accounts.AddCommand(newAccountsS3Command())
 	return accounts
 }

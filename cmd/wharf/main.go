@@ -32,7 +32,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(), newAccountsCommand(), newKeysCommand(), newMigrateCommand(),
-		newUploadCommand(), newDownloadCommand(), newJobsCommand())
+		newUploadCommand(), newDownloadCommand(), newJobsCommand(), newAuditCommand())
 	return root
 }
 

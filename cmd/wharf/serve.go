@@ -25,6 +25,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/jobtypes"
+	"github.com/wharf-dev/wharf/internal/notify"
 	"github.com/wharf-dev/wharf/internal/s3access"
 	"github.com/wharf-dev/wharf/internal/s3profiles"
 	"github.com/wharf-dev/wharf/internal/signedurl"
@@ -199,6 +200,16 @@ func serve(ctx context.Context, f serveFlags) error {
 	}()
 	logger.Info("job engine running", "job_timeout", f.jobTimeout, "job_retention", f.jobRetention.String())
 
+	// Data set notifications go out to receivers' webhooks from every replica.
+	deliverer, err := notify.New(notify.Config{Store: st, Region: f.region, Logger: logger})
+	if err != nil {
+		return err
+	}
+	delivering := make(chan struct{})
+	deliverCtx, stopDelivering := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { defer close(delivering); deliverer.Run(deliverCtx) }()
+	defer func() { stopDelivering(); <-delivering }()
+
 	exchangeService := exchange.New(st, f.region)
 	handler := api.New(api.Config{
 		Service:       exchangeService,
@@ -209,6 +220,7 @@ func serve(ctx context.Context, f serveFlags) error {
 		Logger:        logger,
 		Region:        f.region,
 		Ready:         st.Ping,
+		Audit:         st,
 		SignedURLs:    signedURLs,
 		APIAssets:     &apiasset.Forwarder{Endpoints: endpoints},
 		AssetDetails:  assetURLs.Details,

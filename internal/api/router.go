@@ -4,7 +4,7 @@
 //
 // Layout: this file routes and wraps every request; one file per resource
 // holds its operations (datasets.go, revisions.go, assets.go, tags.go,
-// jobs.go);
+// jobs.go, grants.go);
 // shapes.go has the wire structs and errors.go the error responses.
 package api
 
@@ -57,6 +57,8 @@ type Config struct {
 	// Ready reports whether the server can serve (for /readyz); nil means
 	// always ready.
 	Ready func(context.Context) error
+	// Audit, when set, records every API call (audit.go).
+	Audit AuditLog
 	// SignedURLs, when set, serves the signed URLs of the local asset
 	// store under signedurl.PathPrefix, without SigV4: the URL's own
 	// signature authorizes the request.
@@ -81,6 +83,7 @@ type server struct {
 
 	apiAssets    *apiasset.Forwarder
 	assetDetails func(context.Context, resource.Asset) (json.RawMessage, error)
+	auditLog     AuditLog
 }
 
 // New returns the API's HTTP handler. It panics on an incomplete Config, a
@@ -95,7 +98,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Jobs != nil && cfg.Jobs.Region() != cfg.Service.Region() {
 		panic(fmt.Sprintf("api: the jobs' region %q differs from the Service's region %q", cfg.Jobs.Region(), cfg.Service.Region()))
 	}
-	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, apiAssets: cfg.APIAssets, assetDetails: cfg.AssetDetails}
+	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, apiAssets: cfg.APIAssets, assetDetails: cfg.AssetDetails, auditLog: cfg.Audit}
 	if s.apiAssets == nil {
 		s.apiAssets = &apiasset.Forwarder{}
 	}
@@ -127,7 +130,12 @@ func New(cfg Config) http.Handler {
 		// The ARN arrives percent-encoded as one segment (%3A, %2F); the
 		// trailing wildcard also takes it from clients that leave its
 		// slashes unescaped. PathValue returns it unescaped either way.
-		tags            = "/tags/{ResourceArn...}"
+		tags = "/tags/{ResourceArn...}"
+		// Data grants (grants.go): a DataGrantId may be an ARN, like
+		// ResourceArn above.
+		grants          = "/v1/data-grants"
+		grant           = grants + "/{DataGrantId...}"
+		receivedGrants  = "/v1/received-data-grants"
 		jobList         = "/v1/jobs"
 		job             = jobList + "/{JobId}"
 		eventActionList = "/v1/event-actions"
@@ -158,6 +166,17 @@ func New(cfg Config) http.Handler {
 		{"POST " + tags, "TagResource", s.tagResource},
 		{"DELETE " + tags, "UntagResource", s.untagResource},
 		{"GET " + tags, "ListTagsForResource", s.listTagsForResource},
+
+		{"POST " + grants, "CreateDataGrant", s.createDataGrant},
+		{"GET " + grants, "ListDataGrants", s.listDataGrants},
+		{"GET " + grant, "GetDataGrant", s.getDataGrant},
+		{"DELETE " + grant, "DeleteDataGrant", s.deleteDataGrant},
+		{"POST " + grants + "/{DataGrantArn}/accept", "AcceptDataGrant", s.acceptDataGrant},
+		{"POST " + grants + "/{DataGrantArn}/{DataGrantArnTail}/accept", "AcceptDataGrant", s.acceptDataGrant},
+		{"POST " + dataSet + "/notification", "SendDataSetNotification", s.sendDataSetNotification},
+		{"GET " + receivedGrants, "ListReceivedDataGrants", s.listReceivedDataGrants},
+		{"GET " + receivedGrants + "/{DataGrantArn}", "GetReceivedDataGrant", s.getReceivedDataGrant},
+		{"GET " + receivedGrants + "/{DataGrantArn}/{DataGrantArnTail}", "GetReceivedDataGrant", s.getReceivedDataGrant},
 
 		{"POST /v1", "SendApiAsset", s.sendApiAsset},
 	}
@@ -220,8 +239,10 @@ func (s *server) operation(name string, handle operationFunc) http.Handler {
 		p, err := s.authn.Authenticate(r)
 		if err != nil {
 			s.writeError(rec, r, err)
+			s.audit(r, rec, claimedAccessKey(r))
 			return
 		}
+		defer s.audit(r, rec, p.AccessKeyID)
 		rec.account = p.AccountID
 		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 		status, body, err := handle(r, p.AccountID)
@@ -263,6 +284,9 @@ func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, b
 		s.writeError(w, r, fmt.Errorf("api: encoding a %T response: %w", body, err))
 		return
 	}
+	if rec, ok := w.(*recorder); ok {
+		rec.body = b
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
@@ -275,6 +299,7 @@ type recorder struct {
 	operation string
 	account   string
 	exception string
+	body      []byte // a success response's JSON body
 }
 
 func (rec *recorder) WriteHeader(status int) {

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/fault"
@@ -293,8 +294,38 @@ func (s *Service) List(ctx context.Context, account string, in ListInput) (excha
 }
 
 // revisionPublished starts the jobs of the event actions watching rev's
-// data set, in the finalize's transaction q.
+// data set, in the finalize's transaction q, and those of the receivers of
+// the data set's data grants watching their entitled copies.
 func (s *Service) revisionPublished(ctx context.Context, q store.Queries, rev resource.Revision) error {
+	if err := s.startJobs(ctx, q, rev); err != nil {
+		return err
+	}
+	grants, err := exchange.AcceptedGrants(ctx, q, rev.AccountID, rev.DataSetID, resource.Now())
+	if err != nil {
+		return err
+	}
+	for _, g := range grants {
+		// The revision as the receiver sees it, through its entitled data set.
+		seen := rev
+		seen.AccountID, seen.DataSetID = g.ReceiverAccountID, g.DataSetID
+		err := s.startJobs(ctx, q, seen)
+		if fault.As(err) != nil {
+			// A receiver's action the job refuses (no S3 credentials, a
+			// quota) must not stop the owner from publishing.
+			slog.Warn("eventactions: a receiver's event action could not start its job",
+				"account", g.ReceiverAccountID, "data_set", g.DataSetID, "revision", rev.ID, "error", err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startJobs starts the jobs of the event actions watching rev's data set
+// (in rev's account).
+func (s *Service) startJobs(ctx context.Context, q store.Queries, rev resource.Revision) error {
 	req := store.PageRequest{Limit: 100}
 	for {
 		page, err := q.ListEventActions(ctx, rev.AccountID, rev.DataSetID, req)

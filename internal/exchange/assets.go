@@ -25,15 +25,21 @@ func (s *Service) GetAsset(ctx context.Context, account string, in GetAssetInput
 	if err := in.check(); err != nil {
 		return AssetView{}, err
 	}
-	a, err := loadAsset(ctx, s.store, account, in.DataSetID, in.RevisionID, in.AssetID)
+	sc, err := s.scopeOf(ctx, s.store, account, in.DataSetID)
 	if err != nil {
 		return AssetView{}, err
 	}
-	tags, err := s.store.GetTags(ctx, a.ID)
+	a, err := sc.asset(ctx, s.store, in.RevisionID, in.AssetID)
 	if err != nil {
-		return AssetView{}, unexpected("get tags", err)
+		return AssetView{}, err
 	}
-	return s.assetView(a, tags), nil
+	tags := map[string]string{} // the source's tags don't reach entitled copies
+	if !sc.entitled {
+		if tags, err = s.store.GetTags(ctx, a.ID); err != nil {
+			return AssetView{}, unexpected("get tags", err)
+		}
+	}
+	return s.scopedAssetView(sc, a, tags), nil
 }
 
 // UpdateAssetInput is UpdateAsset's request.
@@ -56,6 +62,9 @@ func (s *Service) UpdateAsset(ctx context.Context, account string, in UpdateAsse
 	err := s.inTx(ctx, "update asset", func(q store.Queries) error {
 		// Lock the revision first (data set, revision, asset is the lock
 		// order everywhere) so that it can't be finalized meanwhile.
+		if _, err := requireOwned(ctx, q, account, in.DataSetID); err != nil {
+			return err
+		}
 		r, err := loadRevision(ctx, q, account, in.DataSetID, in.RevisionID)
 		if err != nil {
 			return err
@@ -90,6 +99,9 @@ func (s *Service) DeleteAsset(ctx context.Context, account string, in DeleteAsse
 		return err
 	}
 	return s.inTx(ctx, "delete asset", func(q store.Queries) error {
+		if _, err := requireOwned(ctx, q, account, in.DataSetID); err != nil {
+			return err
+		}
 		r, err := loadRevision(ctx, q, account, in.DataSetID, in.RevisionID)
 		if err != nil {
 			return err
@@ -124,12 +136,16 @@ func (s *Service) ListRevisionAssets(ctx context.Context, account string, in Lis
 	if err != nil {
 		return Page[AssetView]{}, err
 	}
-	if _, err := loadRevision(ctx, s.store, account, in.DataSetID, in.RevisionID); err != nil {
+	sc, err := s.scopeOf(ctx, s.store, account, in.DataSetID)
+	if err != nil {
 		return Page[AssetView]{}, err
 	}
-	page, err := s.store.ListAssets(ctx, account, in.DataSetID, in.RevisionID, req)
+	if _, err := sc.revision(ctx, s.store, in.RevisionID); err != nil {
+		return Page[AssetView]{}, err
+	}
+	page, err := s.store.ListAssets(ctx, sc.account, sc.dataSetID, in.RevisionID, req)
 	if err != nil {
 		return Page[AssetView]{}, unexpected("list assets", err)
 	}
-	return mapPage(listingAssets, page, func(a resource.Asset) AssetView { return s.assetView(a, nil) }), nil
+	return mapPage(listingAssets, page, func(a resource.Asset) AssetView { return s.scopedAssetView(sc, a, nil) }), nil
 }

@@ -143,7 +143,7 @@ func (s *Service) UpdateDataSet(ctx context.Context, account string, in UpdateDa
 	var d resource.DataSet
 	err := s.inTx(ctx, "update data set", func(q store.Queries) error {
 		var err error
-		if d, err = loadDataSet(ctx, q, account, in.DataSetID); err != nil {
+		if d, err = requireOwned(ctx, q, account, in.DataSetID); err != nil {
 			return err
 		}
 		if in.Name != nil {
@@ -173,10 +173,18 @@ func (s *Service) DeleteDataSet(ctx context.Context, account string, in DeleteDa
 		return err
 	}
 	return s.inTx(ctx, "delete data set", func(q store.Queries) error {
-		if _, err := loadDataSet(ctx, q, account, in.DataSetID); err != nil {
+		if _, err := requireOwned(ctx, q, account, in.DataSetID); err != nil {
 			return err
 		}
-		err := q.DeleteDataSet(ctx, account, in.DataSetID)
+		grants, err := q.CountDataGrants(ctx, store.DataGrantFilter{SenderAccountID: account, SourceDataSetID: in.DataSetID})
+		if err != nil {
+			return unexpected("count data grants", err)
+		}
+		if grants > 0 {
+			return fault.Conflictf(resource.KindDataSet, in.DataSetID,
+				"data set %s is shared through %d data grant(s): delete them before deleting the data set", in.DataSetID, grants)
+		}
+		err = q.DeleteDataSet(ctx, account, in.DataSetID)
 		if errors.Is(err, store.ErrNotFound) {
 			return fault.NotFound(resource.KindDataSet, in.DataSetID)
 		}

@@ -42,7 +42,7 @@ func (s *Service) CreateRevision(ctx context.Context, account string, in CreateR
 	err := s.inTx(ctx, "create revision", func(q store.Queries) error {
 		// The data set's row lock serializes revision creations in it, so
 		// the quota holds under concurrency.
-		ds, err := loadDataSet(ctx, q, account, in.DataSetID)
+		ds, err := requireOwned(ctx, q, account, in.DataSetID)
 		if err != nil {
 			return err
 		}
@@ -78,15 +78,21 @@ func (s *Service) GetRevision(ctx context.Context, account string, in GetRevisio
 	if err := requireIDs("DataSetId", in.DataSetID, "RevisionId", in.RevisionID); err != nil {
 		return RevisionView{}, err
 	}
-	r, err := loadRevision(ctx, s.store, account, in.DataSetID, in.RevisionID)
+	sc, err := s.scopeOf(ctx, s.store, account, in.DataSetID)
 	if err != nil {
 		return RevisionView{}, err
 	}
-	tags, err := s.store.GetTags(ctx, r.ID)
+	r, err := sc.revision(ctx, s.store, in.RevisionID)
 	if err != nil {
-		return RevisionView{}, unexpected("get tags", err)
+		return RevisionView{}, err
 	}
-	return s.revisionView(r, tags), nil
+	tags := map[string]string{} // the source's tags don't reach entitled copies
+	if !sc.entitled {
+		if tags, err = s.store.GetTags(ctx, r.ID); err != nil {
+			return RevisionView{}, unexpected("get tags", err)
+		}
+	}
+	return s.scopedRevisionView(sc, r, tags), nil
 }
 
 // UpdateRevisionInput is UpdateRevision's request; nil members are left as
@@ -112,6 +118,9 @@ func (s *Service) UpdateRevision(ctx context.Context, account string, in UpdateR
 	}
 	var r resource.Revision
 	err := s.inTx(ctx, "update revision", func(q store.Queries) error {
+		if _, err := requireOwned(ctx, q, account, in.DataSetID); err != nil {
+			return err
+		}
 		var err error
 		if in.Finalized != nil && *in.Finalized {
 			// Publishing starts the event actions' jobs, whose checks lock
@@ -177,6 +186,9 @@ func (s *Service) DeleteRevision(ctx context.Context, account string, in DeleteR
 		return err
 	}
 	return s.inTx(ctx, "delete revision", func(q store.Queries) error {
+		if _, err := requireOwned(ctx, q, account, in.DataSetID); err != nil {
+			return err
+		}
 		r, err := loadRevision(ctx, q, account, in.DataSetID, in.RevisionID)
 		if err != nil {
 			return err
@@ -213,14 +225,20 @@ func (s *Service) ListDataSetRevisions(ctx context.Context, account string, in L
 		return Page[RevisionView]{}, err
 	}
 	// An empty listing must not hide that the data set doesn't exist.
-	if _, err := loadDataSet(ctx, s.store, account, in.DataSetID); err != nil {
+	sc, err := s.scopeOf(ctx, s.store, account, in.DataSetID)
+	if err != nil {
 		return Page[RevisionView]{}, err
 	}
-	page, err := s.store.ListRevisions(ctx, account, in.DataSetID, req)
+	var page store.Page[resource.Revision]
+	if sc.entitled {
+		page, err = s.store.ListFinalizedRevisions(ctx, sc.account, sc.dataSetID, req)
+	} else {
+		page, err = s.store.ListRevisions(ctx, account, in.DataSetID, req)
+	}
 	if err != nil {
 		return Page[RevisionView]{}, unexpected("list revisions", err)
 	}
-	return mapPage(listingRevisions, page, func(r resource.Revision) RevisionView { return s.revisionView(r, nil) }), nil
+	return mapPage(listingRevisions, page, func(r resource.Revision) RevisionView { return s.scopedRevisionView(sc, r, nil) }), nil
 }
 
 // RevokeRevisionInput is RevokeRevision's request.
@@ -240,6 +258,9 @@ func (s *Service) RevokeRevision(ctx context.Context, account string, in RevokeR
 	}
 	var r resource.Revision
 	err := s.inTx(ctx, "revoke revision", func(q store.Queries) error {
+		if _, err := requireOwned(ctx, q, account, in.DataSetID); err != nil {
+			return err
+		}
 		var err error
 		if r, err = loadRevision(ctx, q, account, in.DataSetID, in.RevisionID); err != nil {
 			return err

@@ -75,6 +75,12 @@ type Service struct {
 	DataSetsPerAccount int
 	// RevisionsPerDataSet caps the revisions of one data set.
 	RevisionsPerDataSet int
+	// ActiveAndPendingDataGrants caps the grants an account has sent that
+	// have not ended.
+	ActiveAndPendingDataGrants int
+	// PendingDataGrantsPerConsumer caps the grants waiting for one
+	// receiver's acceptance.
+	PendingDataGrantsPerConsumer int
 
 	// OnRevisionPublished, when set, runs inside the transaction that
 	// finalizes a revision (UpdateRevision with Finalized true on a
@@ -92,6 +98,9 @@ func New(st store.Store, region string) *Service {
 		region:              region,
 		DataSetsPerAccount:  DefaultDataSetsPerAccount,
 		RevisionsPerDataSet: DefaultRevisionsPerDataSet,
+
+		ActiveAndPendingDataGrants:   DefaultActiveAndPendingDataGrants,
+		PendingDataGrantsPerConsumer: DefaultPendingDataGrantsPerConsumer,
 	}
 }
 
@@ -121,7 +130,11 @@ type AssetView struct {
 }
 
 func (s *Service) dataSetView(d resource.DataSet, tags map[string]string) DataSetView {
-	return DataSetView{DataSet: d, ARN: resource.DataSetARN(s.region, d.AccountID, d.ID), Tags: tags}
+	account := d.AccountID
+	if d.Origin == resource.OriginEntitled {
+		account = "" // entitled resources' ARNs have an empty account field
+	}
+	return DataSetView{DataSet: d, ARN: resource.DataSetARN(s.region, account, d.ID), Tags: tags}
 }
 
 func (s *Service) revisionView(r resource.Revision, tags map[string]string) RevisionView {

@@ -29,7 +29,7 @@ func (s *Service) TagResource(ctx context.Context, account string, in TagResourc
 		return err
 	}
 	return s.inTx(ctx, "tag resource", func(q store.Queries) error {
-		id, err := resolveTaggable(ctx, q, account, target)
+		id, err := resolveTaggable(ctx, q, account, target, true)
 		if err != nil {
 			return err
 		}
@@ -74,7 +74,7 @@ func (s *Service) UntagResource(ctx context.Context, account string, in UntagRes
 		return err
 	}
 	return s.inTx(ctx, "untag resource", func(q store.Queries) error {
-		id, err := resolveTaggable(ctx, q, account, target)
+		id, err := resolveTaggable(ctx, q, account, target, true)
 		if err != nil {
 			return err
 		}
@@ -93,7 +93,7 @@ func (s *Service) ListTagsForResource(ctx context.Context, account string, in Li
 	if err != nil {
 		return nil, err
 	}
-	id, err := resolveTaggable(ctx, s.store, account, target)
+	id, err := resolveTaggable(ctx, s.store, account, target, false)
 	if err != nil {
 		return nil, err
 	}
@@ -121,11 +121,18 @@ func (s *Service) parseTaggableARN(account, arn string) (resource.ParsedARN, err
 		return p, fault.Validationf("ResourceArn %q is in region %q, but this server is region %q", arn, p.Region, s.region)
 	}
 	switch p.Kind {
-	case resource.KindDataSet, resource.KindRevision, resource.KindAsset, resource.KindEventAction:
+	case resource.KindDataSet, resource.KindRevision, resource.KindAsset, resource.KindEventAction, resource.KindDataGrant:
 	default:
-		return p, fault.Validationf("ResourceArn %q: tagging %s resources is not supported yet; data sets, revisions, assets and event actions can be tagged", arn, p.Kind)
+		return p, fault.Validationf("ResourceArn %q: tagging %s resources is not supported yet; data sets, revisions, assets, event actions and data grants can be tagged", arn, p.Kind)
 	}
-	// Another account's resource is reported exactly like a missing one.
+	// An empty account field names an entitled resource, which the caller
+	// sees in its own account. Another account's resource is reported
+	// exactly like a missing one.
+	if p.Account == "" && p.Kind != resource.KindDataGrant && p.Kind != resource.KindEventAction {
+		p.Account = account
+		p.Entitled = true
+		return p, nil
+	}
 	if p.Account != account {
 		return p, fault.NotFound(p.Kind, p.ID)
 	}
@@ -134,20 +141,50 @@ func (s *Service) parseTaggableARN(account, arn string) (resource.ParsedARN, err
 
 // resolveTaggable checks that the resource exists for the caller (locking its
 // row inside a transaction) and returns the id its tags are kept under.
-func resolveTaggable(ctx context.Context, q store.Queries, account string, p resource.ParsedARN) (string, error) {
-	var err error
+// Entitled data sets and what they show can't be tagged (writing), and show
+// no tags: the source's don't reach them.
+func resolveTaggable(ctx context.Context, q store.Queries, account string, p resource.ParsedARN, writing bool) (string, error) {
 	switch p.Kind {
-	case resource.KindDataSet:
-		_, err = loadDataSet(ctx, q, account, p.DataSetID)
+	case resource.KindDataGrant:
+		_, err := loadSentGrant(ctx, q, account, p.ID)
+		return p.ID, err
+	case resource.KindEventAction:
+		_, err := q.GetEventAction(ctx, account, p.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			err = fault.NotFound(resource.KindEventAction, p.ID)
+		}
+		return p.ID, err
+	}
+	ds, err := loadDataSet(ctx, q, account, p.DataSetID)
+	if err != nil {
+		return "", err
+	}
+	if p.Entitled != (ds.Origin == resource.OriginEntitled) {
+		// An owned resource named in the entitled form, or the reverse.
+		return "", fault.NotFound(p.Kind, p.ID)
+	}
+	if ds.Origin == resource.OriginEntitled {
+		if writing {
+			return "", fault.AccessDeniedf("%s %s is entitled (shared with you through a data grant): it can't be tagged", p.Kind, p.ID)
+		}
+		g, err := ResolveEntitlement(ctx, q, ds, resource.Now())
+		if err != nil {
+			return "", err
+		}
+		sc := readScope{dataSet: ds, account: g.AccountID, dataSetID: g.SourceDataSetID, entitled: true}
+		switch p.Kind {
+		case resource.KindRevision:
+			_, err = sc.revision(ctx, q, p.RevisionID)
+		case resource.KindAsset:
+			_, err = sc.asset(ctx, q, p.RevisionID, p.AssetID)
+		}
+		return "", err // no tags
+	}
+	switch p.Kind {
 	case resource.KindRevision:
 		_, err = loadRevision(ctx, q, account, p.DataSetID, p.RevisionID)
 	case resource.KindAsset:
 		_, err = loadAsset(ctx, q, account, p.DataSetID, p.RevisionID, p.AssetID)
-	case resource.KindEventAction:
-		_, err = q.GetEventAction(ctx, account, p.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			err = fault.NotFound(resource.KindEventAction, p.ID)
-		}
 	}
 	return p.ID, err
 }

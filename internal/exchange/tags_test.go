@@ -80,7 +80,7 @@ func TestTagValidation(t *testing.T) {
 		{"other region", resource.DataSetARN("eu-west-1", accountA, d.ID), map[string]string{"k": "v"}, fault.Validation, "", "", "region"},
 		{"job", resource.JobARN(region, accountA, resource.NewID()), map[string]string{"k": "v"}, fault.Validation, "", "", "not supported"},
 		{"missing event action", resource.EventActionARN(region, accountA, missingEA), map[string]string{"k": "v"}, fault.ResourceNotFound, resource.KindEventAction, missingEA, ""},
-		{"data grant", resource.DataGrantARN(region, accountA, resource.NewID()), map[string]string{"k": "v"}, fault.Validation, "", "", "not supported"},
+		{"missing data grant", resource.DataGrantARN(region, accountA, missingDS), map[string]string{"k": "v"}, fault.ResourceNotFound, resource.KindDataGrant, missingDS, ""},
 		{"another account's data set", other.ARN, map[string]string{"k": "v"}, fault.ResourceNotFound, resource.KindDataSet, other.ID, ""},
 		{"missing data set", resource.DataSetARN(region, accountA, missingDS), map[string]string{"k": "v"}, fault.ResourceNotFound, resource.KindDataSet, missingDS, ""},
 		{"missing revision", resource.RevisionARN(region, accountA, d.ID, missingRev), map[string]string{"k": "v"}, fault.ResourceNotFound, resource.KindRevision, missingRev, ""},

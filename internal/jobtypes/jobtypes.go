@@ -33,8 +33,13 @@
 //   - Importing needs a data set the caller owns (Origin OWNED). Importing
 //     into an entitled data set in the caller's account is an
 //     AccessDeniedException: entitled data sets are export-only.
-//   - Exporting is open to the owner. Entitled data sets are refused
-//     (AccessDeniedException) until sharing between accounts exists.
+//   - Exporting is open to the owner, and to the holder of an entitled data
+//     set while its data grant lasts: the export reads the source data set's
+//     finalized revisions and their bytes (under the source account's
+//     asset-store keys). When the grant is deleted or ends, new jobs are
+//     refused (AccessDeniedException) and running exports stop within
+//     Deps.AccessCheckInterval, ending in ERROR with ACCESS_DENIED_EXCEPTION;
+//     a run that finished its copies checks once more before it completes.
 //
 // # Limits
 //
@@ -66,6 +71,7 @@ import (
 
 	"github.com/wharf-dev/wharf/internal/apiasset"
 	"github.com/wharf-dev/wharf/internal/assetstore"
+	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/resource"
@@ -87,6 +93,10 @@ const (
 	// or its whole size if smaller; server-side copies and copies into the
 	// local asset store hold next to none. Copies wait for their share.
 	DefaultBufferBudget int64 = 128 << 20
+
+	// DefaultAccessCheckInterval is how often a running export from an
+	// entitled data set checks its data grant.
+	DefaultAccessCheckInterval = time.Second
 
 	// MaxImportSources and MaxExportDestinations are AWS's per-job limits.
 	MaxImportSources      = 100
@@ -137,6 +147,10 @@ type Deps struct {
 	// Logger receives what a client can't be told; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// AccessCheckInterval is how often a running export from an entitled
+	// data set checks that its data grant still gives access; 0 means
+	// DefaultAccessCheckInterval.
+	AccessCheckInterval time.Duration
 	// SignedURLs, when set, adds IMPORT_ASSET_FROM_SIGNED_URL and
 	// EXPORT_ASSET_TO_SIGNED_URL (signedurl.go).
 	SignedURLs *SignedURLConfig
@@ -173,6 +187,9 @@ func (d Deps) withDefaults() (Deps, error) {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	if d.AccessCheckInterval <= 0 {
+		d.AccessCheckInterval = DefaultAccessCheckInterval
 	}
 	if d.Region == "" {
 		d.Region = DefaultRegion
@@ -228,8 +245,8 @@ const (
 
 // authorize loads the job's data set and decides whether the job's account
 // may import into it or export from it. It is the one place that decides
-// (see the package documentation); sharing between accounts (entitled data
-// sets) extends it.
+// (see the package documentation). For an entitled data set it checks the
+// data grant it comes through; the data set returned is the job's own.
 func authorize(ctx context.Context, q store.Queries, job resource.Job, a access) (resource.DataSet, error) {
 	ds, err := q.GetDataSet(ctx, job.AccountID, job.DataSetID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -244,11 +261,82 @@ func authorize(ctx context.Context, q store.Queries, job resource.Job, a access)
 	if a == importing {
 		return ds, fault.AccessDeniedf("data set %s is entitled, not owned: only its owner can import assets into it", ds.ID)
 	}
-	return ds, fault.AccessDeniedf("data set %s is entitled: exporting from entitled data sets is not supported yet", ds.ID)
+	sc, err := jobScope(ctx, q, job)
+	return sc.dataSet, err
 }
 
-// assetBytes is the asset-store key holding an asset's bytes. Entitled
-// assets (when sharing between accounts exists) will name their owner's.
+// dataScope is where a job's revisions and assets are: in the job's data
+// set, or, for an entitled data set, in the source data set of the data
+// grant it comes through (whose finalized revisions it shows).
+type dataScope struct {
+	dataSet   resource.DataSet // the job's data set
+	account   string
+	dataSetID string
+	grant     *resource.DataGrant // nil unless the data set is entitled
+}
+
+// jobScope loads the job's data set and, if it is entitled, checks that
+// its grant still gives access.
+func jobScope(ctx context.Context, q store.Queries, job resource.Job) (dataScope, error) {
+	ds, err := q.GetDataSet(ctx, job.AccountID, job.DataSetID)
+	if errors.Is(err, store.ErrNotFound) {
+		return dataScope{dataSet: ds}, fault.NotFound(resource.KindDataSet, job.DataSetID)
+	}
+	if err != nil {
+		return dataScope{dataSet: ds}, fmt.Errorf("jobtypes: get data set: %w", err)
+	}
+	if ds.Origin != resource.OriginEntitled {
+		return dataScope{dataSet: ds, account: ds.AccountID, dataSetID: ds.ID}, nil
+	}
+	g, err := exchange.ResolveEntitlement(ctx, q, ds, resource.Now())
+	if err != nil {
+		return dataScope{dataSet: ds}, err
+	}
+	return dataScope{dataSet: ds, account: g.AccountID, dataSetID: g.SourceDataSetID, grant: &g}, nil
+}
+
+// watchAccess returns a context that ends, with an AccessDeniedException
+// as its cause, as soon as the job's account loses access to its data set
+// (the data grant of an entitled data set is deleted or ends), checking
+// every Deps.AccessCheckInterval; stop ends the watch. Export runners run
+// under it, so that a running export stops when access ends.
+func (d Deps) watchAccess(ctx context.Context, job resource.Job) (_ context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		ticker := time.NewTicker(d.AccessCheckInterval)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
+			if err := d.checkAccess(ctx, job); fault.Is(err, fault.AccessDenied) {
+				cancel(err)
+				return
+			}
+		}
+	}()
+	return ctx, func() { close(done); cancel(context.Canceled) }
+}
+
+// checkAccess reports an AccessDeniedException if the job's account can no
+// longer read its data set; other errors (a database hiccup) are not
+// verdicts and are returned as they are.
+func (d Deps) checkAccess(ctx context.Context, job resource.Job) error {
+	_, err := jobScope(ctx, d.Store, job)
+	if fault.Is(err, fault.ResourceNotFound) {
+		return fault.AccessDeniedf("data set %s is no longer available to this account: its data grant was deleted", job.DataSetID)
+	}
+	return err
+}
+
+// assetBytes is the asset-store key holding an asset's bytes. Assets read
+// through an entitled data set are the source's (loadAsset reads them
+// there), so their keys are under the source account's.
 func assetBytes(a resource.Asset) (assetstore.Key, error) {
 	return assetstore.AssetKey(a.AccountID, a.DataSetID, a.ID)
 }
@@ -259,11 +347,20 @@ func jobAssetKey(job resource.Job, index int) (assetstore.Key, error) {
 }
 
 // loadRevision reads the job's revision, which must take the job: a revoked
-// revision takes none; with writable, a finalized one takes no import.
+// revision takes none; with writable, a finalized one takes no import. An
+// entitled data set shows only its source's finalized revisions.
 func loadRevision(ctx context.Context, q store.Queries, job resource.Job, writable bool) (resource.Revision, error) {
-	rev, err := q.GetRevision(ctx, job.AccountID, job.DataSetID, job.RevisionID)
-	if errors.Is(err, store.ErrNotFound) {
-		return rev, fault.NotFound(resource.KindRevision, job.RevisionID)
+	sc, err := jobScope(ctx, q, job)
+	if err != nil {
+		return resource.Revision{}, err
+	}
+	return sc.revision(ctx, q, job.RevisionID, writable)
+}
+
+func (sc dataScope) revision(ctx context.Context, q store.Queries, revisionID string, writable bool) (resource.Revision, error) {
+	rev, err := q.GetRevision(ctx, sc.account, sc.dataSetID, revisionID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && sc.grant != nil && !rev.Finalized {
+		return rev, fault.NotFound(resource.KindRevision, revisionID)
 	}
 	if err != nil {
 		return rev, fmt.Errorf("jobtypes: get revision: %w", err)
@@ -277,6 +374,27 @@ func loadRevision(ctx context.Context, q store.Queries, job resource.Job, writab
 		return rev, fault.Conflictf(resource.KindRevision, rev.ID, "revision %s is finalized: it takes no new assets", rev.ID)
 	}
 	return rev, nil
+}
+
+// loadAsset reads an asset of the job's revision, where the job's data set
+// keeps it (see dataScope).
+func loadAsset(ctx context.Context, q store.Queries, job resource.Job, assetID string) (resource.Asset, error) {
+	sc, err := jobScope(ctx, q, job)
+	if err != nil {
+		return resource.Asset{}, err
+	}
+	return sc.asset(ctx, q, job.RevisionID, assetID)
+}
+
+func (sc dataScope) asset(ctx context.Context, q store.Queries, revisionID, assetID string) (resource.Asset, error) {
+	a, err := q.GetAsset(ctx, sc.account, sc.dataSetID, revisionID, assetID)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, fault.NotFound(resource.KindAsset, assetID)
+	}
+	if err != nil {
+		return a, fmt.Errorf("jobtypes: get asset: %w", err)
+	}
+	return a, nil
 }
 
 // decodeMember decodes the job's Details member into v.

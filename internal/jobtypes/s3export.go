@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -37,6 +38,11 @@ import (
 // (all of them: S3 doesn't say who started an upload).
 type ExportToS3 struct {
 	deps Deps
+	// keys remembers, by job id, the destinations of a job that is
+	// running here, their default keys filled in, for Cleanup: once a data
+	// grant is deleted the assets of an entitled data set can no longer be
+	// read to learn their names.
+	keys sync.Map
 }
 
 var _ jobs.Runner = (*ExportToS3)(nil)
@@ -168,18 +174,19 @@ func (r *ExportToS3) plan(ctx context.Context, q store.Queries, job resource.Job
 	if _, err := authorize(ctx, q, job, exporting); err != nil {
 		return nil, err
 	}
-	if _, err := loadRevision(ctx, q, job, false); err != nil {
+	sc, err := jobScope(ctx, q, job)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sc.revision(ctx, q, job.RevisionID, false); err != nil {
 		return nil, err
 	}
 	items := make([]exportItem, len(ej.destinations))
 	seen := make(map[[2]string]int, len(items))
 	for i, dst := range ej.destinations {
-		a, err := q.GetAsset(ctx, job.AccountID, job.DataSetID, job.RevisionID, dst.assetID)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, fault.NotFound(resource.KindAsset, dst.assetID)
-		}
+		a, err := sc.asset(ctx, q, job.RevisionID, dst.assetID)
 		if err != nil {
-			return nil, fmt.Errorf("jobtypes: get asset: %w", err)
+			return nil, err
 		}
 		if a.AssetType != resource.AssetTypeS3Snapshot {
 			return nil, fault.Validationf("asset %s is a %s asset: only %s assets can be exported to Amazon S3",
@@ -222,11 +229,22 @@ func (r *ExportToS3) Run(ctx context.Context, job resource.Job, progress jobs.Pr
 	if err != nil {
 		return jobs.Result{}, err
 	}
+	ctx, stop := r.deps.watchAccess(ctx, job)
+	defer stop()
 	items, err := r.plan(ctx, r.deps.Store, job, ej)
 	if err != nil {
 		return jobs.Result{}, err
 	}
-	return r.deps.exportAll(ctx, job, items, ej.encryption, progress)
+	planned := make([]destination, len(items))
+	for i, it := range items {
+		planned[i] = it.dst
+	}
+	r.keys.Store(job.ID, planned)
+	res, err := r.deps.exportAll(ctx, job, items, ej.encryption, progress)
+	if err == nil && len(res.Errors) == 0 {
+		r.keys.Delete(job.ID) // a completed job is not cleaned up
+	}
+	return res, err
 }
 
 // Cleanup implements jobs.Runner: it aborts the multipart uploads at the
@@ -241,11 +259,16 @@ func (r *ExportToS3) Cleanup(ctx context.Context, job resource.Job) error {
 	if err != nil {
 		return fmt.Errorf("jobtypes: clean up export job %s: %w", job.ID, err)
 	}
+	if planned, ok := r.keys.LoadAndDelete(job.ID); ok {
+		ej.destinations = planned.([]destination)
+	}
 	return forEach(ctx, len(ej.destinations), r.deps.Parallelism, func(ctx context.Context, i int) error {
 		dst := ej.destinations[i]
 		if dst.key == "" {
-			a, err := r.deps.Store.GetAsset(ctx, job.AccountID, job.DataSetID, job.RevisionID, dst.assetID)
-			if errors.Is(err, store.ErrNotFound) {
+			a, err := loadAsset(ctx, r.deps.Store, job, dst.assetID)
+			if fault.As(err) != nil {
+				// Gone, or no longer readable (a deleted data grant):
+				// the key it defaulted to is unknown now.
 				return nil
 			}
 			if err != nil {
@@ -319,6 +342,10 @@ func (d Deps) exportAll(ctx context.Context, job resource.Job, items []exportIte
 			s3URI(ee.item.dst.bucket, ee.item.dst.key), ee.err)
 	}
 	if err != nil {
+		return jobs.Result{}, err
+	}
+	// Access may have ended during the last copies.
+	if err := d.checkAccess(ctx, job); err != nil {
 		return jobs.Result{}, err
 	}
 	return jobs.Result{}, nil

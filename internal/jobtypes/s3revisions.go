@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
@@ -41,6 +42,10 @@ const revisionListPage = 500
 // the job's keys.
 type ExportRevisionsToS3 struct {
 	deps Deps
+	// keys remembers, by job id, the items of a job running here, for
+	// Cleanup: once a data grant is deleted, an entitled data set's
+	// revision can no longer be listed to find them (see ExportToS3.keys).
+	keys sync.Map
 }
 
 var (
@@ -130,7 +135,11 @@ func (r *ExportRevisionsToS3) check(ctx context.Context, q store.Queries, job re
 	if err != nil {
 		return ds, rev, err
 	}
-	n, err := q.CountAssets(ctx, job.AccountID, job.DataSetID, job.RevisionID)
+	sc, err := jobScope(ctx, q, job)
+	if err != nil {
+		return ds, rev, err
+	}
+	n, err := q.CountAssets(ctx, sc.account, sc.dataSetID, job.RevisionID)
 	if err != nil {
 		return ds, rev, fmt.Errorf("jobtypes: count assets: %w", err)
 	}
@@ -163,11 +172,15 @@ func (r *ExportRevisionsToS3) plan(ctx context.Context, job resource.Job, re rev
 	if err != nil {
 		return nil, nil, err
 	}
+	sc, err := jobScope(ctx, r.deps.Store, job)
+	if err != nil {
+		return nil, nil, err
+	}
 	var items []exportItem
 	owner := map[string]string{} // key -> the asset that resolves to it
 	req := store.PageRequest{Limit: revisionListPage}
 	for {
-		page, err := r.deps.Store.ListAssets(ctx, job.AccountID, job.DataSetID, job.RevisionID, req)
+		page, err := r.deps.Store.ListAssets(ctx, sc.account, sc.dataSetID, job.RevisionID, req)
 		if err != nil {
 			return nil, nil, fmt.Errorf("jobtypes: list assets: %w", err)
 		}
@@ -239,6 +252,8 @@ func (r *ExportRevisionsToS3) Run(ctx context.Context, job resource.Job, progres
 	if err != nil {
 		return jobs.Result{}, err
 	}
+	ctx, stop := r.deps.watchAccess(ctx, job)
+	defer stop()
 	items, jobErr, err := r.plan(ctx, job, re)
 	if err != nil {
 		return jobs.Result{}, err
@@ -246,7 +261,12 @@ func (r *ExportRevisionsToS3) Run(ctx context.Context, job resource.Job, progres
 	if jobErr != nil {
 		return jobs.Result{Errors: []jobs.JobError{*jobErr}}, nil
 	}
-	return r.deps.exportAll(ctx, job, items, re.encryption, progress)
+	r.keys.Store(job.ID, items)
+	res, err := r.deps.exportAll(ctx, job, items, re.encryption, progress)
+	if err == nil && len(res.Errors) == 0 {
+		r.keys.Delete(job.ID) // a completed job is not cleaned up
+	}
+	return res, err
 }
 
 // Cleanup implements jobs.Runner: it aborts the multipart uploads at the
@@ -258,12 +278,18 @@ func (r *ExportRevisionsToS3) Cleanup(ctx context.Context, job resource.Job) err
 	if err != nil {
 		return nil // it never passed Validate, so it never ran
 	}
-	items, jobErr, err := r.plan(ctx, job, re)
-	if fault.As(err) != nil || jobErr != nil {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("jobtypes: clean up revision export job %s: %w", job.ID, err)
+	var items []exportItem
+	if planned, ok := r.keys.LoadAndDelete(job.ID); ok {
+		items = planned.([]exportItem)
+	} else {
+		var jobErr *jobs.JobError
+		items, jobErr, err = r.plan(ctx, job, re)
+		if fault.As(err) != nil || jobErr != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("jobtypes: clean up revision export job %s: %w", job.ID, err)
+		}
 	}
 	ep, err := r.deps.S3.Resolve(ctx, job.AccountID)
 	if err != nil {

@@ -479,12 +479,9 @@ func (r *ExportToSignedURL) plan(ctx context.Context, q store.Queries, job resou
 	if _, err := loadRevision(ctx, q, job, false); err != nil {
 		return resource.Asset{}, err
 	}
-	a, err := q.GetAsset(ctx, job.AccountID, job.DataSetID, job.RevisionID, *d.AssetId)
-	if errors.Is(err, store.ErrNotFound) {
-		return a, fault.NotFound(resource.KindAsset, *d.AssetId)
-	}
+	a, err := loadAsset(ctx, q, job, *d.AssetId)
 	if err != nil {
-		return a, fmt.Errorf("jobtypes: get asset: %w", err)
+		return a, err
 	}
 	if a.AssetType != resource.AssetTypeS3Snapshot {
 		return a, fault.Validationf("asset %s is a %s asset: only %s assets can be exported to a signed URL",

@@ -49,6 +49,9 @@ type ParsedARN struct {
 	AssetID    string
 	// ID is the id of the resource the ARN names, whatever its kind.
 	ID string
+	// Entitled is set by callers that read an empty account field as an
+	// entitled resource of the caller's (ParseARN leaves it false).
+	Entitled bool
 }
 
 // ParseARN parses an AWS Data Exchange ARN. It accepts exactly the forms the

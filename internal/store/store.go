@@ -157,6 +157,77 @@ type Queries interface {
 	DeleteJobsCreatedBefore(ctx context.Context, before time.Time, limit int) ([]resource.Job, error)
 	// CountJobsByTypeAndState counts every account's jobs, grouped.
 	CountJobsByTypeAndState(ctx context.Context) ([]JobCount, error)
+
+	// Data grants. A grant belongs to its sender (AccountID) and is seen
+	// by its receiver (ReceiverAccountID). Listings are newest first.
+	InsertDataGrant(ctx context.Context, g resource.DataGrant) error
+	// GetDataGrant reads a grant its sender accountID sent.
+	GetDataGrant(ctx context.Context, accountID, id string) (resource.DataGrant, error)
+	// GetReceivedDataGrant reads a grant sent to receiverAccountID.
+	GetReceivedDataGrant(ctx context.Context, receiverAccountID, id string) (resource.DataGrant, error)
+	// UpdateDataGrant writes AcceptanceState, AcceptedAt and UpdatedAt of
+	// the grant with g's AccountID and ID.
+	UpdateDataGrant(ctx context.Context, g resource.DataGrant) error
+	// DeleteDataGrant removes the sender's grant and its tags.
+	DeleteDataGrant(ctx context.Context, accountID, id string) error
+	ListDataGrants(ctx context.Context, accountID string, p PageRequest) (Page[resource.DataGrant], error)
+	ListReceivedDataGrants(ctx context.Context, receiverAccountID string, f DataGrantFilter, p PageRequest) (Page[resource.DataGrant], error)
+	// CountDataGrants counts the grants that match every non-empty member of f.
+	CountDataGrants(ctx context.Context, f DataGrantFilter) (int, error)
+
+	// Notifications. InsertNotification inserts n with one PENDING
+	// delivery per entry of deliveries; ErrDuplicate if n's (AccountID,
+	// ClientToken) exists.
+	InsertNotification(ctx context.Context, n resource.Notification, deliveries []resource.NotificationDelivery) error
+	GetNotificationByToken(ctx context.Context, accountID, clientToken string) (resource.Notification, error)
+	// GetNotification reads a notification by id, across accounts (for
+	// delivery).
+	GetNotification(ctx context.Context, id string) (resource.Notification, error)
+	// ListDueDeliveries returns up to limit PENDING deliveries whose
+	// NextAttemptAt is at or before now, the earliest first.
+	ListDueDeliveries(ctx context.Context, now time.Time, limit int) ([]resource.NotificationDelivery, error)
+	// ListDeliveries lists a notification's deliveries by receiver.
+	ListDeliveries(ctx context.Context, notificationID string) ([]resource.NotificationDelivery, error)
+	// ClaimDelivery moves d's NextAttemptAt to until if d is still PENDING
+	// with the NextAttemptAt d holds, and reports whether it did: of
+	// deliverers racing for d, one wins.
+	ClaimDelivery(ctx context.Context, d resource.NotificationDelivery, until time.Time) (bool, error)
+	// UpdateDelivery writes State, Attempts, NextAttemptAt, LastError and
+	// UpdatedAt.
+	UpdateDelivery(ctx context.Context, d resource.NotificationDelivery) error
+	// SetWebhook creates or replaces the account's webhook.
+	SetWebhook(ctx context.Context, w resource.Webhook) error
+	GetWebhook(ctx context.Context, accountID string) (resource.Webhook, error)
+
+	// The audit log. ListAuditRecords is newest first.
+	InsertAuditRecord(ctx context.Context, r resource.AuditRecord) error
+	ListAuditRecords(ctx context.Context, f AuditFilter) ([]resource.AuditRecord, error)
+
+	// ListFinalizedRevisions is ListRevisions limited to finalized
+	// revisions (what an entitled data set shows of its source).
+	ListFinalizedRevisions(ctx context.Context, accountID, dataSetID string, p PageRequest) (Page[resource.Revision], error)
+}
+
+// AuditFilter narrows ListAuditRecords. Empty members don't filter; Since
+// keeps records at or after it, Before those before it; Limit (>= 1) caps
+// how many come back.
+type AuditFilter struct {
+	AccountID string
+	Operation string
+	Since     time.Time
+	Before    time.Time
+	Limit     int
+}
+
+// DataGrantFilter narrows grant listings and counts. Empty members don't
+// filter; AcceptanceStates keeps grants in any of the listed states;
+// ActiveAt (when set) leaves out grants whose EndsAt is at or before it.
+type DataGrantFilter struct {
+	SenderAccountID   string
+	ReceiverAccountID string
+	SourceDataSetID   string
+	AcceptanceStates  []string
+	ActiveAt          time.Time
 }
 
 // S3Profile is the S3 endpoint and credentials an account's jobs use. The

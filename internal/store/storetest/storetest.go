@@ -40,6 +40,9 @@ func Run(t *testing.T, open Opener) {
 		{"Concurrency", concurrencyTests},
 		{"Jobs", jobTests},
 		{"JobConcurrency", jobConcurrencyTests},
+		{"DataGrants", dataGrantTests},
+		{"Notifications", notificationTests},
+		{"Audit", auditTests},
 		{"EventActions", eventActionTests},
 		{"S3Profiles", s3ProfileTests},
 	}

@@ -1,0 +1,55 @@
+package resource
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Notification types (Type of SendDataSetNotification).
+var NotificationTypes = []string{"DATA_DELAY", "DATA_UPDATE", "DEPRECATION", "SCHEMA_CHANGE"}
+
+// Notification is one SendDataSetNotification call, kept once per
+// (AccountID, ClientToken).
+type Notification struct {
+	AccountID   string // the sender, owner of the data set
+	ID          string
+	DataSetID   string
+	ClientToken string
+	Type        string
+	// Request is the request's members (DataSetId, Type, Comment, Details,
+	// Scope) as canonical JSON, to tell a retry from a different request.
+	Request   json.RawMessage
+	CreatedAt time.Time
+}
+
+// Delivery states.
+const (
+	DeliveryPending   = "PENDING"
+	DeliveryDelivered = "DELIVERED"
+	// DeliveryFailed: retries ran out.
+	DeliveryFailed = "FAILED"
+	// DeliveryNoWebhook: the receiver had registered no webhook.
+	DeliveryNoWebhook = "NO_WEBHOOK"
+)
+
+// NotificationDelivery is a notification on its way to one receiver.
+type NotificationDelivery struct {
+	NotificationID    string
+	ReceiverAccountID string
+	DataGrantID       string
+	DataSetID         string // the receiver's entitled data set
+	State             string
+	Attempts          int
+	NextAttemptAt     time.Time
+	LastError         string
+	UpdatedAt         time.Time
+}
+
+// Webhook is where an account receives notifications, and the secret their
+// signatures are made with.
+type Webhook struct {
+	AccountID string
+	URL       string
+	Secret    string
+	UpdatedAt time.Time
+}

@@ -1,0 +1,46 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/wharf-dev/wharf/internal/resource"
+	"github.com/wharf-dev/wharf/internal/store"
+)
+
+// The audit log (migration 0007).
+
+const auditColumns = `id, at, account_id, access_key_id, operation, resource_arn, status, exception, request_id`
+
+func (q *queries) InsertAuditRecord(ctx context.Context, r resource.AuditRecord) error {
+	_, err := q.exec(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, millis(r.At), r.AccountID, r.AccessKeyID, r.Operation, r.ResourceARN, r.Status, r.Exception, r.RequestID)
+	return err
+}
+
+func (q *queries) ListAuditRecords(ctx context.Context, f store.AuditFilter) ([]resource.AuditRecord, error) {
+	if f.Limit < 1 {
+		return nil, checkPage(store.PageRequest{Limit: f.Limit})
+	}
+	where, args := []string{"1 = 1"}, []any{}
+	if f.AccountID != "" {
+		where, args = append(where, "account_id = ?"), append(args, f.AccountID)
+	}
+	if f.Operation != "" {
+		where, args = append(where, "operation = ?"), append(args, f.Operation)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "at >= ?"), append(args, millis(f.Since))
+	}
+	if !f.Before.IsZero() {
+		where, args = append(where, "at < ?"), append(args, millis(f.Before))
+	}
+	return queryAll(ctx, q, func(r scanner) (resource.AuditRecord, error) {
+		var a resource.AuditRecord
+		var at, status int64
+		err := r.Scan(&a.ID, &at, &a.AccountID, &a.AccessKeyID, &a.Operation, &a.ResourceARN, &status, &a.Exception, &a.RequestID)
+		a.At, a.Status = fromMillis(at), int(status)
+		return a, err
+	}, `SELECT `+auditColumns+` FROM audit_log WHERE `+strings.Join(where, " AND ")+` ORDER BY at DESC, id DESC LIMIT ?`,
+		append(args, f.Limit)...)
+}

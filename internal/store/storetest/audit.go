@@ -1,0 +1,43 @@
+package storetest
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/wharf-dev/wharf/internal/resource"
+	"github.com/wharf-dev/wharf/internal/store"
+)
+
+var auditTests = []test{
+	{"InsertAndFilter", func(t *testing.T, e *env) {
+		a, b := newAccountID(), newAccountID()
+		var all []resource.AuditRecord
+		for i := range 6 {
+			acct := a
+			if i%2 == 1 {
+				acct = b
+			}
+			r := resource.AuditRecord{ID: resource.NewID(), At: e.now(), AccountID: acct, AccessKeyID: "AKIA" + acct,
+				Operation: []string{"GetDataSet", "CreateJob"}[i%3/2], ResourceARN: resource.DataSetARN("us-east-1", acct, resource.NewID()),
+				Status: http.StatusOK, RequestID: resource.NewID()}
+			if i == 4 {
+				r.Status, r.Exception = http.StatusNotFound, "ResourceNotFoundException"
+			}
+			e.must(e.s.InsertAuditRecord(e.ctx, r))
+			all = append([]resource.AuditRecord{r}, all...) // newest first
+		}
+		got, err := e.s.ListAuditRecords(e.ctx, store.AuditFilter{Limit: 100})
+		wantEqual(t, "every record, newest first", got, all, err)
+		got, err = e.s.ListAuditRecords(e.ctx, store.AuditFilter{Limit: 2})
+		wantEqual(t, "the 2 newest", got, all[:2], err)
+		got, err = e.s.ListAuditRecords(e.ctx, store.AuditFilter{AccountID: a, Limit: 100})
+		wantEqual(t, "account a's", got, []resource.AuditRecord{all[1], all[3], all[5]}, err)
+		got, err = e.s.ListAuditRecords(e.ctx, store.AuditFilter{Operation: "CreateJob", Limit: 100})
+		wantEqual(t, "CreateJob's", got, []resource.AuditRecord{all[0], all[3]}, err)
+		got, err = e.s.ListAuditRecords(e.ctx, store.AuditFilter{Since: all[3].At, Before: all[0].At, Limit: 100})
+		wantEqual(t, "a time window", got, all[1:4], err)
+		if _, err := e.s.ListAuditRecords(e.ctx, store.AuditFilter{}); err == nil {
+			t.Error("a zero Limit was accepted")
+		}
+	}},
+}
