@@ -30,13 +30,8 @@ import (
 )
 
 // TestMain only stops what the benchmarks started: a plain `go test` of this
-// package starts no server and builds nothing. Re-executed by
-// BenchmarkPeakRSS with envStreamHelper set, it is the helper process that
-// streams an object between two endpoints instead.
+// package starts no server and builds nothing.
 func TestMain(m *testing.M) {
-	if os.Getenv(envStreamHelper) != "" {
-		os.Exit(streamHelper())
-	}
 	code := m.Run()
 	s3test.Stop()
 	if binDir != "" {
@@ -224,12 +219,9 @@ func (w *wharf) memory(tb testing.TB) (rss, peak int64) {
 	return rss, peak
 }
 
-// procMemory reads VmRSS and VmHWM of process pid (0: this process).
+// procMemory reads VmRSS and VmHWM of process pid.
 func procMemory(pid int) (rss, peak int64, err error) {
-	name := "/proc/self/status"
-	if pid != 0 {
-		name = fmt.Sprintf("/proc/%d/status", pid)
-	}
+	name := fmt.Sprintf("/proc/%d/status", pid)
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return 0, 0, fmt.Errorf("read process memory: %w", err)
@@ -293,7 +285,7 @@ func (w *wharf) jobRuns(tb testing.TB, jobType types.Type) (count, seconds float
 // the time job takes as a client sees it (CreateJob to GetJob answering
 // COMPLETED), and "wharf-run", the same job's run time as the engine
 // measures it (wharf_job_duration_seconds), without the wait for the job
-// queue's next fetch (up to jobs.DefaultPollInterval, 1 s) and the polls.
+// queue's next fetch (up to jobs.DefaultPollInterval, 200 ms) and the polls.
 // job runs one job and returns its client-side time.
 func (w *wharf) contenders(jobType types.Type, job func(b *testing.B) time.Duration) []contender {
 	var lastRun time.Duration

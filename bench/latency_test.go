@@ -20,8 +20,9 @@ import (
 // about half of itself to each measured job on average.
 const latencyPoll = 10 * time.Millisecond
 
-// arrivalJitter bounds the random pause before each job: the job engine's
-// queue fetch interval (jobs.DefaultPollInterval, 1 s).
+// arrivalJitter bounds the random pause before each job: several of the job
+// engine's queue fetch intervals (jobs.DefaultPollInterval, 200 ms), so
+// that jobs start at random points of it.
 const arrivalJitter = time.Second
 
 // BenchmarkSmallJobLatency measures, per iteration, one IMPORT_ASSETS_FROM_S3
