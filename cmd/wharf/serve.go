@@ -201,7 +201,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	logger.Info("job engine running", "job_timeout", f.jobTimeout, "job_retention", f.jobRetention.String())
 
 	// Data set notifications go out to receivers' webhooks from every replica.
-	deliverer, err := notify.New(notify.Config{Store: st, Region: f.region, Logger: logger})
+	deliverer, err := notify.New(notify.Config{Store: st, Region: f.region, Sealer: sealer, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -202,6 +202,22 @@ type Queries interface {
 	// The audit log. ListAuditRecords is newest first.
 	InsertAuditRecord(ctx context.Context, r resource.AuditRecord) error
 	ListAuditRecords(ctx context.Context, f AuditFilter) ([]resource.AuditRecord, error)
+	// DeleteAuditRecordsBefore deletes up to limit records from before
+	// cutoff and returns how many it deleted.
+	DeleteAuditRecordsBefore(ctx context.Context, cutoff time.Time, limit int) (int, error)
+
+	// Deleted asset bytes. DeleteAsset, DeleteRevision and DeleteDataSet
+	// record the asset-store key of every asset they delete, in their own
+	// transaction; the sweeper removes the objects, then the records.
+	// ListDueDeletedBytes returns up to limit records whose NextAttemptAt
+	// is at or before now, the earliest first.
+	ListDueDeletedBytes(ctx context.Context, now time.Time, limit int) ([]DeletedBytes, error)
+	// ForgetDeletedBytes removes the record of key (done: the object is
+	// gone); a missing record is not an error.
+	ForgetDeletedBytes(ctx context.Context, key string) error
+	// RetryDeletedBytes records a failed removal of key: Attempts + 1,
+	// LastError, and the next attempt at next.
+	RetryDeletedBytes(ctx context.Context, key string, next time.Time, lastError string) error
 
 	// ListFinalizedRevisions is ListRevisions limited to finalized
 	// revisions (what an entitled data set shows of its source).
@@ -217,6 +233,16 @@ type AuditFilter struct {
 	Since     time.Time
 	Before    time.Time
 	Limit     int
+}
+
+// DeletedBytes is the asset-store key of a deleted asset whose object is
+// still to be removed.
+type DeletedBytes struct {
+	Key           string // <accountID>/<dataSetID>/<assetID>, see assetstore.AssetKey
+	DeletedAt     time.Time
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
 }
 
 // DataGrantFilter narrows grant listings and counts. Empty members don't
