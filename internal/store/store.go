@@ -172,6 +172,10 @@ type Queries interface {
 	DeleteDataGrant(ctx context.Context, accountID, id string) error
 	ListDataGrants(ctx context.Context, accountID string, p PageRequest) (Page[resource.DataGrant], error)
 	ListReceivedDataGrants(ctx context.Context, receiverAccountID string, f DataGrantFilter, p PageRequest) (Page[resource.DataGrant], error)
+	// LockDataGrantReceiver serializes, until their transactions end, the
+	// transactions that call it with the same receiver account id (which
+	// need not be an account of this server).
+	LockDataGrantReceiver(ctx context.Context, receiverAccountID string) error
 	// CountDataGrants counts the grants that match every non-empty member of f.
 	CountDataGrants(ctx context.Context, f DataGrantFilter) (int, error)
 

@@ -17,3 +17,11 @@ CREATE INDEX deleted_asset_bytes_due ON deleted_asset_bytes (next_attempt_at);
 -- before this migration has none left and must be set again.
 ALTER TABLE account_webhooks ADD COLUMN sealed_secret BLOB;
 ALTER TABLE account_webhooks DROP COLUMN secret;
+
+-- One row per account that has been sent a data grant, locked (upserted)
+-- by CreateDataGrant so that concurrent senders' check of the receiver's
+-- pending-grant quota and their insert are serialized: the receiver need
+-- not be an account of this server, so its accounts row can't be the lock.
+CREATE TABLE data_grant_receivers (
+    receiver_account_id TEXT NOT NULL PRIMARY KEY
+);
