@@ -23,6 +23,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/eventactions"
 	"github.com/wharf-dev/wharf/internal/exchange"
+	"github.com/wharf-dev/wharf/internal/housekeeping"
 	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/jobtypes"
 	"github.com/wharf-dev/wharf/internal/notify"
@@ -41,6 +42,7 @@ type serveFlags struct {
 	shutdownTimeout time.Duration
 	jobTimeout      time.Duration
 	jobRetention    dayDuration
+	auditRetention  dayDuration
 	jobConcurrency  map[string]int
 	assetStore      string
 	maxAssetSize    int64
@@ -48,12 +50,15 @@ type serveFlags struct {
 	// testJobLease shortens the engine's job lease (and with it the
 	// heartbeat and the reaper's period) so that crash tests don't wait
 	// 30 s for a dead run's lease. Hidden: not for production.
-	testJobLease   time.Duration
-	publicURL      string
-	uploadExpiry   time.Duration
-	downloadExpiry time.Duration
-	maxUploadSize  int64
-	apiEndpoints   []string
+	testJobLease time.Duration
+	// testSweepInterval shortens how often deleted assets' bytes are
+	// removed, so that tests see them go without waiting. Hidden.
+	testSweepInterval time.Duration
+	publicURL         string
+	uploadExpiry      time.Duration
+	downloadExpiry    time.Duration
+	maxUploadSize     int64
+	apiEndpoints      []string
 }
 
 func newServeCommand() *cobra.Command {
@@ -81,6 +86,9 @@ func newServeCommand() *cobra.Command {
 	f.jobRetention = dayDuration(jobs.DefaultRetention)
 	cmd.Flags().Var(&f.jobRetention, "job-retention",
 		"how long jobs are kept after their creation (a Go duration, or whole days like 90d)")
+	f.auditRetention = dayDuration(housekeeping.DefaultAuditRetention)
+	cmd.Flags().Var(&f.auditRetention, "audit-retention",
+		"how long audit records are kept (a Go duration, or whole days like 90d; 0 keeps them forever)")
 	cmd.Flags().StringToIntVar(&f.jobConcurrency, "job-concurrency", nil,
 		"jobs of a type in progress at once, across replicas: TYPE=N[,TYPE=N...] (default AWS's: 10 per type; 5 for EXPORT_REVISIONS_TO_S3, IMPORT_ASSETS_FROM_LAKE_FORMATION_TAG_POLICY and CREATE_S3_DATA_ACCESS_FROM_S3_BUCKET)")
 	cmd.Flags().StringVar(&f.assetStore, "asset-store", "",
@@ -92,6 +100,9 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().DurationVar(&f.testJobLease, "test-job-lease", 0,
 		"for tests only: the job lease (default 30s); heartbeats and the reaper run every third of it")
 	_ = cmd.Flags().MarkHidden("test-job-lease")
+	cmd.Flags().DurationVar(&f.testSweepInterval, "test-sweep-interval", 0,
+		"for tests only: how often deleted assets' bytes are removed (default 10s)")
+	_ = cmd.Flags().MarkHidden("test-sweep-interval")
 	cmd.Flags().StringVar(&f.publicURL, "public-url", "",
 		"the base URL clients reach this server at, for the signed URLs it serves with the local asset store (default http://<listen address>)")
 	cmd.Flags().DurationVar(&f.uploadExpiry, "upload-url-expiry", jobtypes.DefaultUploadURLExpiry,
@@ -169,7 +180,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The job types Wharf supports register their runners; CreateJob
 	// refuses the others.
-	runners, signedURLs, assetURLs, err := newRunners(ctx, f, st, root.AccountID, s3profiles.New(st, sealer), logger, endpoints)
+	runners, signedURLs, assetURLs, assets, err := newRunners(ctx, f, st, root.AccountID, s3profiles.New(st, sealer), logger, endpoints)
 	if err != nil {
 		return err
 	}
@@ -201,7 +212,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	logger.Info("job engine running", "job_timeout", f.jobTimeout, "job_retention", f.jobRetention.String())
 
 	// Data set notifications go out to receivers' webhooks from every replica.
-	deliverer, err := notify.New(notify.Config{Store: st, Region: f.region, Logger: logger})
+	deliverer, err := notify.New(notify.Config{Store: st, Region: f.region, Sealer: sealer, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -209,6 +220,20 @@ func serve(ctx context.Context, f serveFlags) error {
 	deliverCtx, stopDelivering := context.WithCancel(context.WithoutCancel(ctx))
 	go func() { defer close(delivering); deliverer.Run(deliverCtx) }()
 	defer func() { stopDelivering(); <-delivering }()
+
+	// Deleted assets' bytes and old audit records go, from every replica.
+	sweeper, err := housekeeping.New(housekeeping.Config{
+		Store: st, Assets: assets, AuditRetention: time.Duration(f.auditRetention),
+		BytesInterval: f.testSweepInterval, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	sweeping := make(chan struct{})
+	sweepCtx, stopSweeping := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { defer close(sweeping); sweeper.Run(sweepCtx) }()
+	defer func() { stopSweeping(); <-sweeping }()
+	logger.Info("housekeeping running", "audit_retention", f.auditRetention.String())
 
 	exchangeService := exchange.New(st, f.region)
 	handler := api.New(api.Config{
@@ -265,10 +290,10 @@ func serve(ctx context.Context, f serveFlags) error {
 }
 
 // newRunners opens the asset store and the S3 access that jobs use, and
-// returns the runners of every job type Wharf supports, and the handler of
+// returns the runners of every job type Wharf supports, the asset store, and the handler of
 // the signed URLs Wharf serves itself (nil with an S3 asset store, whose
 // URLs S3 serves), and the signer of the URLs in asset details.
-func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, profiles s3access.ProfileSource, logger *slog.Logger, endpoints apiasset.Endpoints) (map[string]jobs.Runner, http.Handler, *jobtypes.AssetURLs, error) {
+func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID string, profiles s3access.ProfileSource, logger *slog.Logger, endpoints apiasset.Endpoints) (map[string]jobs.Runner, http.Handler, *jobtypes.AssetURLs, assetstore.Store, error) {
 	if rootAccountID == "" {
 		rootAccountID = auth.DefaultRootAccountID
 	}
@@ -279,11 +304,11 @@ func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID
 		Profiles: profiles,
 	})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("S3 configuration: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("S3 configuration: %w", err)
 	}
 	assets, err := assetstore.Open(ctx, f.assetStore, f.store.dataDir, resolver)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("--asset-store: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("--asset-store: %w", err)
 	}
 	signed := &jobtypes.SignedURLConfig{
 		UploadExpiry:   f.uploadExpiry,
@@ -303,10 +328,10 @@ func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID
 		// shares, so any replica serves any replica's URLs.
 		masterKey, err := auth.LoadMasterKey(f.store.dataDir)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		if signed.Signer, err = signedurl.NewSigner(masterKey, publicURL); err != nil {
-			return nil, nil, nil, fmt.Errorf("--public-url: %w", err)
+			return nil, nil, nil, nil, fmt.Errorf("--public-url: %w", err)
 		}
 		signedHandler = &signedurl.Handler{
 			Signer: signed.Signer, Assets: assets, Gate: jobtypes.UploadGate{Store: st},
@@ -328,10 +353,10 @@ func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID
 		APIEndpoints: endpoints,
 	})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	assetURLs, err := jobtypes.NewAssetURLs(assets, signed)
-	return runners, signedHandler, assetURLs, err
+	return runners, signedHandler, assetURLs, assets, err
 }
 
 // defaultPublicURL is http://<listen address>, with 127.0.0.1 for a

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wharf-dev/wharf/internal/notify"
 	"github.com/wharf-dev/wharf/internal/resource"
 )
 
@@ -48,8 +49,12 @@ func newWebhookCommand() *cobra.Command {
 			if _, err := st.GetAccount(cmd.Context(), account); err != nil {
 				return fmt.Errorf("account %s: %w", account, err)
 			}
-			if err := st.SetWebhook(cmd.Context(), resource.Webhook{AccountID: account, URL: target, Secret: secret,
-				UpdatedAt: resource.Now()}); err != nil {
+			sealer, err := newSealer(&sf)
+			if err != nil {
+				return err
+			}
+			// Sealed with the master key: the database never holds the secret.
+			if err := st.SetWebhook(cmd.Context(), notify.SealWebhook(sealer, account, target, secret, resource.Now())); err != nil {
 				return err
 			}
 			return printJSON(struct{ AccountId, Url, Secret string }{account, target, secret})

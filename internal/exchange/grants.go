@@ -135,6 +135,12 @@ func (s *Service) CreateDataGrant(ctx context.Context, account string, in Create
 		if n >= s.ActiveAndPendingDataGrants {
 			return fault.LimitExceeded(LimitActiveAndPendingDataGrants, float64(s.ActiveAndPendingDataGrants))
 		}
+		// Concurrent senders to one receiver would each count the same
+		// pending grants and each insert one past the quota: the
+		// receiver's lock row makes the count and the insert one step.
+		if err := q.LockDataGrantReceiver(ctx, g.ReceiverAccountID); err != nil {
+			return unexpected("lock data grant receiver", err)
+		}
 		n, err = q.CountDataGrants(ctx, store.DataGrantFilter{ReceiverAccountID: g.ReceiverAccountID,
 			AcceptanceStates: []string{resource.GrantPendingAcceptance}, ActiveAt: now})
 		if err != nil {

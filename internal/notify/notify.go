@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/resource"
 	"github.com/wharf-dev/wharf/internal/store"
 )
@@ -44,6 +45,8 @@ const (
 type Config struct {
 	Store  store.Store
 	Region string
+	// Sealer opens the webhooks' secrets (see SealWebhook).
+	Sealer *auth.Sealer
 	// Client sends the POSTs [a client with a 10 s timeout].
 	Client *http.Client
 	// PollInterval is how often due deliveries are looked for [1 s].
@@ -66,6 +69,9 @@ type Deliverer struct{ cfg Config }
 func New(cfg Config) (*Deliverer, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("notify: Config.Store is required")
+	}
+	if cfg.Sealer == nil {
+		return nil, errors.New("notify: Config.Sealer is required")
 	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
@@ -149,7 +155,13 @@ func (d *Deliverer) attempt(ctx context.Context, del resource.NotificationDelive
 		return err
 	}
 	del.Attempts++
-	sendErr := d.post(ctx, hook, n, del, body)
+	sendErr := error(nil)
+	secret, err := OpenWebhookSecret(d.cfg.Sealer, hook)
+	if err != nil {
+		sendErr = err
+	} else {
+		sendErr = d.post(ctx, hook.URL, secret, n, del, body)
+	}
 	switch {
 	case sendErr == nil:
 		del.State, del.LastError = resource.DeliveryDelivered, ""
@@ -175,8 +187,8 @@ func (d *Deliverer) backoff(attempts int) time.Duration {
 	return min(wait, d.cfg.MaxBackoff)
 }
 
-func (d *Deliverer) post(ctx context.Context, hook resource.Webhook, n resource.Notification, del resource.NotificationDelivery, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook.URL, bytes.NewReader(body))
+func (d *Deliverer) post(ctx context.Context, url, secret string, n resource.Notification, del resource.NotificationDelivery, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -186,7 +198,7 @@ func (d *Deliverer) post(ctx context.Context, hook resource.Webhook, n resource.
 	req.Header.Set(HeaderNotification, n.ID)
 	req.Header.Set(HeaderAttempt, strconv.Itoa(del.Attempts))
 	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderSignature, Sign(hook.Secret, ts, body))
+	req.Header.Set(HeaderSignature, Sign(secret, ts, body))
 	resp, err := d.cfg.Client.Do(req)
 	if err != nil {
 		return err
@@ -251,4 +263,31 @@ func Payload(region string, n resource.Notification, del resource.NotificationDe
 		DataSetId: del.DataSetID, DataSetArn: resource.DataSetARN(region, "", del.DataSetID),
 		CreatedAt: n.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z"),
 	})
+}
+
+// webhookSecretAD binds a sealed webhook secret to its account, so that a
+// sealed value copied onto another account's row (or into another kind of
+// row) does not open.
+func webhookSecretAD(accountID string) []byte {
+	return []byte("wharf/webhook-secret/v1/" + accountID)
+}
+
+// SealWebhook returns the webhook of accountID at url with secret sealed
+// by sealer, for the store: the database never holds the secret itself.
+func SealWebhook(sealer *auth.Sealer, accountID, url, secret string, now time.Time) resource.Webhook {
+	return resource.Webhook{AccountID: accountID, URL: url, UpdatedAt: now,
+		SealedSecret: sealer.SealBound(webhookSecretAD(accountID), []byte(secret))}
+}
+
+// OpenWebhookSecret opens hook's sealed secret. A webhook set before
+// secrets were sealed has none: it must be set again.
+func OpenWebhookSecret(sealer *auth.Sealer, hook resource.Webhook) (string, error) {
+	if len(hook.SealedSecret) == 0 {
+		return "", fmt.Errorf("the webhook of account %s has no sealed secret: set it again with wharf accounts webhook set", hook.AccountID)
+	}
+	secret, err := sealer.OpenBound(webhookSecretAD(hook.AccountID), hook.SealedSecret)
+	if err != nil {
+		return "", fmt.Errorf("the webhook secret of account %s: %w", hook.AccountID, err)
+	}
+	return string(secret), nil
 }

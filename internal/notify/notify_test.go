@@ -87,7 +87,8 @@ func TestDeliveries(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	const secret = "webhook-secret"
-	if err := st.SetWebhook(ctx, resource.Webhook{AccountID: receiver, URL: srv.URL, Secret: secret, UpdatedAt: resource.Now()}); err != nil {
+	sealer := testSealer(t)
+	if err := st.SetWebhook(ctx, notify.SealWebhook(sealer, receiver, srv.URL, secret, resource.Now())); err != nil {
 		t.Fatal(err)
 	}
 
@@ -108,7 +109,7 @@ func TestDeliveries(t *testing.T) {
 		t.Fatalf("notification about an entitled data set: %v", fe)
 	}
 
-	d, err := notify.New(notify.Config{Store: st, Region: region, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+	d, err := notify.New(notify.Config{Store: st, Region: region, Sealer: sealer, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,10 +46,12 @@ type NotificationDelivery struct {
 }
 
 // Webhook is where an account receives notifications, and the secret their
-// signatures are made with.
+// signatures are made with, sealed with the master key (package notify
+// seals and opens it; the store keeps it as given). A row written before
+// secrets were sealed has none and must be set again.
 type Webhook struct {
-	AccountID string
-	URL       string
-	Secret    string
-	UpdatedAt time.Time
+	AccountID    string
+	URL          string
+	SealedSecret []byte
+	UpdatedAt    time.Time
 }

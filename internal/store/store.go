@@ -172,6 +172,10 @@ type Queries interface {
 	DeleteDataGrant(ctx context.Context, accountID, id string) error
 	ListDataGrants(ctx context.Context, accountID string, p PageRequest) (Page[resource.DataGrant], error)
 	ListReceivedDataGrants(ctx context.Context, receiverAccountID string, f DataGrantFilter, p PageRequest) (Page[resource.DataGrant], error)
+	// LockDataGrantReceiver serializes, until their transactions end, the
+	// transactions that call it with the same receiver account id (which
+	// need not be an account of this server).
+	LockDataGrantReceiver(ctx context.Context, receiverAccountID string) error
 	// CountDataGrants counts the grants that match every non-empty member of f.
 	CountDataGrants(ctx context.Context, f DataGrantFilter) (int, error)
 
@@ -202,6 +206,22 @@ type Queries interface {
 	// The audit log. ListAuditRecords is newest first.
 	InsertAuditRecord(ctx context.Context, r resource.AuditRecord) error
 	ListAuditRecords(ctx context.Context, f AuditFilter) ([]resource.AuditRecord, error)
+	// DeleteAuditRecordsBefore deletes up to limit records from before
+	// cutoff and returns how many it deleted.
+	DeleteAuditRecordsBefore(ctx context.Context, cutoff time.Time, limit int) (int, error)
+
+	// Deleted asset bytes. DeleteAsset, DeleteRevision and DeleteDataSet
+	// record the asset-store key of every asset they delete, in their own
+	// transaction; the sweeper removes the objects, then the records.
+	// ListDueDeletedBytes returns up to limit records whose NextAttemptAt
+	// is at or before now, the earliest first.
+	ListDueDeletedBytes(ctx context.Context, now time.Time, limit int) ([]DeletedBytes, error)
+	// ForgetDeletedBytes removes the record of key (done: the object is
+	// gone); a missing record is not an error.
+	ForgetDeletedBytes(ctx context.Context, key string) error
+	// RetryDeletedBytes records a failed removal of key: Attempts + 1,
+	// LastError, and the next attempt at next.
+	RetryDeletedBytes(ctx context.Context, key string, next time.Time, lastError string) error
 
 	// ListFinalizedRevisions is ListRevisions limited to finalized
 	// revisions (what an entitled data set shows of its source).
@@ -217,6 +237,16 @@ type AuditFilter struct {
 	Since     time.Time
 	Before    time.Time
 	Limit     int
+}
+
+// DeletedBytes is the asset-store key of a deleted asset whose object is
+// still to be removed.
+type DeletedBytes struct {
+	Key           string // <accountID>/<dataSetID>/<assetID>, see assetstore.AssetKey
+	DeletedAt     time.Time
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
 }
 
 // DataGrantFilter narrows grant listings and counts. Empty members don't

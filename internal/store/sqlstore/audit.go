@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/wharf-dev/wharf/internal/resource"
 	"github.com/wharf-dev/wharf/internal/store"
@@ -43,4 +44,14 @@ func (q *queries) ListAuditRecords(ctx context.Context, f store.AuditFilter) ([]
 		return a, err
 	}, `SELECT `+auditColumns+` FROM audit_log WHERE `+strings.Join(where, " AND ")+` ORDER BY at DESC, id DESC LIMIT ?`,
 		append(args, f.Limit)...)
+}
+
+func (q *queries) DeleteAuditRecordsBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	if limit < 1 {
+		return 0, checkPage(store.PageRequest{Limit: limit})
+	}
+	// In batches, so that SQLite's one writer isn't held for long.
+	n, err := q.exec(ctx, `DELETE FROM audit_log WHERE id IN (
+		SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)`, millis(cutoff), limit)
+	return int(n), err
 }

@@ -138,3 +138,12 @@ func (q *queries) ListFinalizedRevisions(ctx context.Context, accountID, dataSet
 		return store.Cursor{Time: r.CreatedAt, ID: r.ID}
 	}), nil
 }
+
+func (q *queries) LockDataGrantReceiver(ctx context.Context, receiverAccountID string) error {
+	// An upsert locks the row it inserts or updates until the transaction
+	// ends, in both dialects (SQLite's one writer serializes anyway), and a
+	// concurrent upsert of the same key waits for it.
+	_, err := q.exec(ctx, `INSERT INTO data_grant_receivers (receiver_account_id) VALUES (?)
+		ON CONFLICT (receiver_account_id) DO UPDATE SET receiver_account_id = excluded.receiver_account_id`, receiverAccountID)
+	return err
+}

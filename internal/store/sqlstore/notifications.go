@@ -89,9 +89,9 @@ func (q *queries) UpdateDelivery(ctx context.Context, d resource.NotificationDel
 }
 
 func (q *queries) SetWebhook(ctx context.Context, w resource.Webhook) error {
-	_, err := q.exec(ctx, `INSERT INTO account_webhooks (account_id, url, secret, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at = excluded.updated_at`,
-		w.AccountID, w.URL, w.Secret, millis(w.UpdatedAt))
+	_, err := q.exec(ctx, `INSERT INTO account_webhooks (account_id, url, sealed_secret, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, sealed_secret = excluded.sealed_secret, updated_at = excluded.updated_at`,
+		w.AccountID, w.URL, w.SealedSecret, millis(w.UpdatedAt))
 	return err
 }
 
@@ -99,8 +99,8 @@ func (q *queries) GetWebhook(ctx context.Context, accountID string) (resource.We
 	return queryOne(ctx, q, func(r scanner) (resource.Webhook, error) {
 		var w resource.Webhook
 		var updated int64
-		err := r.Scan(&w.AccountID, &w.URL, &w.Secret, &updated)
+		err := r.Scan(&w.AccountID, &w.URL, &w.SealedSecret, &updated)
 		w.UpdatedAt = fromMillis(updated)
 		return w, err
-	}, `SELECT account_id, url, secret, updated_at FROM account_webhooks WHERE account_id = ?`, accountID)
+	}, `SELECT account_id, url, sealed_secret, updated_at FROM account_webhooks WHERE account_id = ?`, accountID)
 }

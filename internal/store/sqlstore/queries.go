@@ -245,6 +245,9 @@ func (q *queries) DeleteDataSet(ctx context.Context, accountID, id string) error
 				return err
 			}
 		}
+		if err := q.recordDeletedBytes(ctx, `account_id = ? AND data_set_id = ?`, accountID, id); err != nil {
+			return err
+		}
 		// The subqueries are scoped by account, so another account's data
 		// set id removes nothing here, and the last delete reports it.
 		if _, err := q.exec(ctx, `DELETE FROM tags WHERE resource_id IN (
@@ -339,6 +342,9 @@ func (q *queries) DeleteRevision(ctx context.Context, accountID, dataSetID, id s
 				return err
 			}
 		}
+		if err := q.recordDeletedBytes(ctx, `account_id = ? AND data_set_id = ? AND revision_id = ?`, accountID, dataSetID, id); err != nil {
+			return err
+		}
 		if _, err := q.exec(ctx, `DELETE FROM tags WHERE resource_id IN (
 				SELECT id FROM assets WHERE account_id = ? AND data_set_id = ? AND revision_id = ?
 				UNION ALL SELECT id FROM revisions WHERE account_id = ? AND data_set_id = ? AND id = ?)`,
@@ -423,6 +429,10 @@ func (q *queries) UpdateAsset(ctx context.Context, a resource.Asset) error {
 func (q *queries) DeleteAsset(ctx context.Context, accountID, dataSetID, revisionID, id string) error {
 	return q.atomically(ctx, func(q *queries) error {
 		if err := q.lockRows(ctx, `SELECT id FROM assets WHERE account_id = ? AND data_set_id = ? AND revision_id = ? AND id = ?`,
+			accountID, dataSetID, revisionID, id); err != nil {
+			return err
+		}
+		if err := q.recordDeletedBytes(ctx, `account_id = ? AND data_set_id = ? AND revision_id = ? AND id = ?`,
 			accountID, dataSetID, revisionID, id); err != nil {
 			return err
 		}

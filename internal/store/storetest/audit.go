@@ -40,4 +40,21 @@ var auditTests = []test{
 			t.Error("a zero Limit was accepted")
 		}
 	}},
+	{"DeleteBefore", func(t *testing.T, e *env) {
+		var all []resource.AuditRecord
+		for range 5 {
+			r := resource.AuditRecord{ID: resource.NewID(), At: e.now(), AccountID: newAccountID(), Operation: "GetDataSet", Status: http.StatusOK}
+			e.must(e.s.InsertAuditRecord(e.ctx, r))
+			all = append([]resource.AuditRecord{r}, all...) // newest first
+		}
+		n, err := e.s.DeleteAuditRecordsBefore(e.ctx, all[1].At, 1)
+		wantEqual(t, "deleted in a batch of 1", n, 1, err)
+		n, err = e.s.DeleteAuditRecordsBefore(e.ctx, all[1].At, 100)
+		wantEqual(t, "deleted in the next batch", n, 2, err)
+		got, err := e.s.ListAuditRecords(e.ctx, store.AuditFilter{Limit: 100})
+		wantEqual(t, "records at or after the cutoff", got, all[:2], err)
+		if _, err := e.s.DeleteAuditRecordsBefore(e.ctx, all[0].At, 0); err == nil {
+			t.Error("a zero limit was accepted")
+		}
+	}},
 }

@@ -78,9 +78,9 @@ var notificationTests = []test{
 		a := newAccountID()
 		_, err := e.s.GetWebhook(e.ctx, a)
 		wantErr(t, "no webhook", err, store.ErrNotFound)
-		w := resource.Webhook{AccountID: a, URL: "https://example.com/hook", Secret: "s1", UpdatedAt: e.now()}
+		w := resource.Webhook{AccountID: a, URL: "https://example.com/hook", SealedSecret: []byte{1, 0, 0xff, 's'}, UpdatedAt: e.now()}
 		e.must(e.s.SetWebhook(e.ctx, w))
-		w.URL, w.Secret, w.UpdatedAt = "https://example.com/other", "s2", e.now()
+		w.URL, w.SealedSecret, w.UpdatedAt = "https://example.com/other", []byte{1, 2, 3}, e.now()
 		e.must(e.s.SetWebhook(e.ctx, w))
 		got, err := e.s.GetWebhook(e.ctx, a)
 		wantEqual(t, "replaced webhook", got, w, err)

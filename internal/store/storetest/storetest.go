@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"DataGrants", dataGrantTests},
 		{"Notifications", notificationTests},
 		{"Audit", auditTests},
+		{"DeletedBytes", deletedBytesTests},
 		{"EventActions", eventActionTests},
 		{"S3Profiles", s3ProfileTests},
 	}

@@ -184,6 +184,32 @@ var concurrencyTests = []test{
 			t.Errorf("CountAssets = %d, %v; want exactly %d", n, err, limit)
 		}
 	}},
+	{"ReceiverLockHoldsThePendingGrantQuota", func(t *testing.T, e *env) {
+		// Exchange's pending-grants-per-consumer check: senders of different
+		// accounts, so nothing but the receiver's lock row is shared.
+		const limit = 5
+		receiver := newAccountID() // not an account of this store
+		grants := make([]resource.DataGrant, writers)
+		for i := range grants {
+			grants[i] = e.newDataGrant(newAccountID(), receiver, resource.NewID())
+		}
+		pending := store.DataGrantFilter{ReceiverAccountID: receiver, AcceptanceStates: []string{resource.GrantPendingAcceptance}}
+		concurrently(t, func(i int) error {
+			return e.s.InTx(e.ctx, func(q store.Queries) error {
+				if err := q.LockDataGrantReceiver(e.ctx, receiver); err != nil {
+					return err
+				}
+				n, err := q.CountDataGrants(e.ctx, pending)
+				if err != nil || n >= limit {
+					return err
+				}
+				return q.InsertDataGrant(e.ctx, grants[i])
+			})
+		})
+		if n, err := e.s.CountDataGrants(e.ctx, pending); err != nil || n != limit {
+			t.Errorf("pending grants = %d, %v; want exactly %d", n, err, limit)
+		}
+	}},
 	{"TagWritersLoseNoTag", func(t *testing.T, e *env) {
 		id := e.dataSet(newAccountID()).ID
 		concurrently(t, func(i int) error {
