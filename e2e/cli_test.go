@@ -85,6 +85,12 @@ type cliResult struct {
 // its JSON output.
 func (cli awsCLI) run(t *testing.T, s *server, c creds, args ...string) cliResult {
 	t.Helper()
+	return cli.runWith(t, s, c, nil, args...)
+}
+
+// runWith is run with extraEnv added to the CLI's environment.
+func (cli awsCLI) runWith(t *testing.T, s *server, c creds, extraEnv []string, args ...string) cliResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	full := append([]string{"dataexchange"}, args...)
@@ -108,6 +114,7 @@ func (cli awsCLI) run(t *testing.T, s *server, c creds, args ...string) cliResul
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_MAX_ATTEMPTS=1",
 	)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -42,9 +42,21 @@ func (s *server) sendApiAsset(r *http.Request, account string) (int, any, error)
 			return 0, nil, fault.Validationf("the %s header is required", strings.ToLower(name))
 		}
 	}
+	// GetAsset scopes the read: the owner's asset, or an entitled data
+	// set's through a live data grant (deleted: ResourceNotFoundException;
+	// past EndsAt: AccessDeniedException).
 	a, err := s.svc.GetAsset(r.Context(), account, in)
 	if err != nil {
 		return 0, nil, err
+	}
+	// A revoked revision's API is withdrawn, as its data is from exports:
+	// AWS's subscribers lose access to revoked revisions' assets.
+	rev, err := s.svc.GetRevision(r.Context(), account, exchange.GetRevisionInput{DataSetID: in.DataSetID, RevisionID: in.RevisionID})
+	if err != nil {
+		return 0, nil, err
+	}
+	if rev.Revoked {
+		return 0, nil, fault.Conflictf(resource.KindRevision, rev.ID, "revision %s is revoked: its API assets can't be called", rev.ID)
 	}
 	if a.AssetType != resource.AssetTypeAPIGatewayAPI {
 		return 0, nil, fault.Validationf("asset %s is a %s asset: SendApiAsset calls API_GATEWAY_API assets", a.ID, a.AssetType)
