@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wharf-dev/wharf/internal/resource"
+	"github.com/wharf-dev/wharf/internal/store"
 )
 
 // newWebhookCommand is `wharf accounts webhook set`: where an account
@@ -37,22 +38,16 @@ func newWebhookCommand() *cobra.Command {
 				}
 				secret = hex.EncodeToString(b)
 			}
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			st, err := sf.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if _, err := st.GetAccount(cmd.Context(), account); err != nil {
-				return fmt.Errorf("account %s: %w", account, err)
-			}
-			if err := st.SetWebhook(cmd.Context(), resource.Webhook{AccountID: account, URL: target, Secret: secret,
-				UpdatedAt: resource.Now()}); err != nil {
-				return err
-			}
-			return printJSON(struct{ AccountId, Url, Secret string }{account, target, secret})
+			return sf.withStore(cmd, bindEnv, func(st store.Store) error {
+				if _, err := st.GetAccount(cmd.Context(), account); err != nil {
+					return fmt.Errorf("account %s: %w", account, err)
+				}
+				if err := st.SetWebhook(cmd.Context(), resource.Webhook{AccountID: account, URL: target, Secret: secret,
+					UpdatedAt: resource.Now()}); err != nil {
+					return err
+				}
+				return printJSON(struct{ AccountId, Url, Secret string }{account, target, secret})
+			})
 		},
 	}
 	sf.register(set)
