@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -45,14 +44,7 @@ var stores = []struct {
 		return st
 	}},
 	{"postgres", func(t *testing.T) store.Store {
-		u, err := url.Parse(pgtest.URL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("pool_max_conns", "8")
-		u.RawQuery = q.Encode()
-		st, err := postgres.Open(context.Background(), u.String())
+		st, err := postgres.Open(context.Background(), pgtest.PooledURL(t, 8))
 		if err != nil {
 			t.Fatalf("open postgres: %v", err)
 		}

@@ -44,6 +44,20 @@ const (
 	EnvRequire = "WHARF_TEST_REQUIRE_POSTGRES"
 )
 
+// PooledURL is URL with the client's pool bounded to maxConns, so that many
+// parallel tests on a large machine stay under the server's max_connections.
+func PooledURL(t *testing.T, maxConns int) string {
+	t.Helper()
+	u, err := url.Parse(URL(t))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", strconv.Itoa(maxConns))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // URL creates an empty database for t and returns its URL. The database is
 // dropped when t ends (after t's own cleanups, so close pools in those).
 func URL(t *testing.T) string {
