@@ -22,6 +22,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/jobs/jobstest"
 	"github.com/wharf-dev/wharf/internal/pgtest"
+	"github.com/wharf-dev/wharf/internal/proctest"
 	"github.com/wharf-dev/wharf/internal/resource"
 	"github.com/wharf-dev/wharf/internal/store"
 	"github.com/wharf-dev/wharf/internal/store/postgres"
@@ -98,7 +99,7 @@ func newJobsEnvOn(t *testing.T, st store.Store) *env {
 		defer cancel()
 		_ = svc.Stop(stopCtx)
 	})
-	e := &env{t: t, ctx: ctx, st: st, svc: exchange.New(st, region), logs: &syncBuffer{}}
+	e := &env{t: t, ctx: ctx, st: st, svc: exchange.New(st, region), logs: &proctest.Buffer{}}
 	e.srv = httptest.NewServer(api.New(api.Config{
 		Service:       e.svc,
 		Jobs:          svc,

@@ -20,7 +20,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -35,6 +34,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/wharf-dev/wharf/internal/proctest"
 )
 
 const (
@@ -191,7 +192,7 @@ func startLocal() (*server, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
-	port, err := freePort()
+	port, err := proctest.FreePort()
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -268,15 +269,6 @@ func run(argv ...string) ([]byte, error) {
 	cmd.WaitDelay = 10 * time.Second
 	err := cmd.Run()
 	return out.Bytes(), err
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // startWatchdog starts a process that stops the server and removes its
