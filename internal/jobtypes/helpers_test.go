@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/wharf-dev/wharf/internal/assetstore"
+	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/jobs/jobstest"
 	"github.com/wharf-dev/wharf/internal/jobtypes"
@@ -271,6 +272,25 @@ func exportDetails(dataSetID, revisionID string, enc *encryption, dsts ...dst) j
 
 func (e *env) createJob(jobType string, details json.RawMessage) (jobs.JobView, error) {
 	return e.svc.CreateJob(e.ctx, account, jobs.CreateJobInput{Type: &jobType, Details: details})
+}
+
+// wantCreate creates a job and fails unless CreateJob refuses it with the
+// exception want, in a message that says messagePart; want "" wants the job
+// created.
+func (e *env) wantCreate(t *testing.T, jobType string, details json.RawMessage, want, messagePart string) *fault.Error {
+	t.Helper()
+	_, err := e.createJob(jobType, details)
+	if want == "" {
+		if err != nil {
+			t.Fatalf("CreateJob: %v", err)
+		}
+		return nil
+	}
+	fe := wantFault(t, err, want)
+	if !strings.Contains(fe.Message, messagePart) {
+		t.Errorf("message %q does not say %q", fe.Message, messagePart)
+	}
+	return fe
 }
 
 // run creates and starts a job and waits for its end, which must be want.
