@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dataexchange"
 
 	"github.com/wharf-dev/wharf/internal/pgtest"
+	"github.com/wharf-dev/wharf/internal/proctest"
 	"github.com/wharf-dev/wharf/internal/resource"
 	"github.com/wharf-dev/wharf/internal/s3test"
 	"github.com/wharf-dev/wharf/internal/store"
@@ -153,8 +153,8 @@ type server struct {
 	Root     creds // zero when the server generated its own
 
 	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *proctest.Buffer
+	stderr *proctest.Buffer
 	exited chan struct{}
 	err    error // Wait's result, valid once exited is closed
 
@@ -251,7 +251,7 @@ func (s *server) launch(t *testing.T, port int, o serverOptions) error {
 		)
 	}
 	cmd.Env = append(cmd.Env, o.Env...)
-	s.stdout, s.stderr = &syncBuffer{}, &syncBuffer{}
+	s.stdout, s.stderr = &proctest.Buffer{}, &proctest.Buffer{}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
 	if err := cmd.Start(); err != nil {
 		return err
@@ -344,12 +344,11 @@ func tail(s string, lines int) string {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := proctest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // client returns an AWS SDK client for the server signed with c. Retries
@@ -498,23 +497,4 @@ func (s *server) insertAssets(t *testing.T, account, dataSetID, revisionID strin
 		out = append(out, a)
 	}
 	return out
-}
-
-// syncBuffer is a bytes.Buffer safe for a process to write while a test
-// reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

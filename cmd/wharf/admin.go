@@ -17,29 +17,9 @@ import (
 // transaction, so that an account and its first key are created together or
 // not at all.
 func withKeyring(cmd *cobra.Command, sf *storeFlags, fn func(*auth.Keyring) error) error {
-	if err := bindEnv(cmd); err != nil {
-		return err
-	}
-	st, err := sf.open(cmd.Context())
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	sealer, err := newSealer(sf)
-	if err != nil {
-		return err
-	}
-	return st.InTx(cmd.Context(), func(q store.Queries) error {
+	return sf.withSealedTx(cmd, bindEnv, func(q store.Queries, sealer *auth.Sealer) error {
 		return fn(auth.NewKeyring(q, sealer))
 	})
-}
-
-func newSealer(sf *storeFlags) (*auth.Sealer, error) {
-	masterKey, err := auth.LoadMasterKey(sf.dataDir)
-	if err != nil {
-		return nil, err
-	}
-	return auth.NewSealer(masterKey)
 }
 
 func newAccountsCommand() *cobra.Command {

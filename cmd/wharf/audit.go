@@ -43,29 +43,23 @@ func newAuditCommand() *cobra.Command {
 				}
 				*t.into = v
 			}
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			st, err := sf.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			records, err := st.ListAuditRecords(cmd.Context(), f)
-			if err != nil {
-				return err
-			}
-			enc := json.NewEncoder(os.Stdout)
-			for _, r := range records {
-				if err := enc.Encode(auditJSON{
-					Time: r.At.UTC().Format("2006-01-02T15:04:05.000Z"), AccountId: r.AccountID, AccessKeyId: r.AccessKeyID,
-					Operation: r.Operation, ResourceArn: r.ResourceARN, Status: r.Status, Exception: r.Exception,
-					RequestId: r.RequestID,
-				}); err != nil {
+			return sf.withStore(cmd, bindEnv, func(st store.Store) error {
+				records, err := st.ListAuditRecords(cmd.Context(), f)
+				if err != nil {
 					return err
 				}
-			}
-			return nil
+				enc := json.NewEncoder(os.Stdout)
+				for _, r := range records {
+					if err := enc.Encode(auditJSON{
+						Time: r.At.UTC().Format("2006-01-02T15:04:05.000Z"), AccountId: r.AccountID, AccessKeyId: r.AccessKeyID,
+						Operation: r.Operation, ResourceArn: r.ResourceARN, Status: r.Status, Exception: r.Exception,
+						RequestId: r.RequestID,
+					}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
 		},
 	}
 	sf.register(cmd)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/resource"
 	"github.com/wharf-dev/wharf/internal/s3access"
 	"github.com/wharf-dev/wharf/internal/s3profiles"
@@ -23,19 +24,7 @@ const envS3Secret = "WHARF_S3_SECRET_ACCESS_KEY"
 // withS3Profiles opens the store and runs fn with its S3 profiles, in one
 // transaction.
 func withS3Profiles(cmd *cobra.Command, sf *storeFlags, fn func(*s3profiles.Profiles) error) error {
-	if err := bindStoreEnv(cmd); err != nil {
-		return err
-	}
-	st, err := sf.open(cmd.Context())
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	sealer, err := newSealer(sf)
-	if err != nil {
-		return err
-	}
-	return st.InTx(cmd.Context(), func(q store.Queries) error {
+	return sf.withSealedTx(cmd, bindStoreEnv, func(q store.Queries, sealer *auth.Sealer) error {
 		return fn(s3profiles.New(q, sealer))
 	})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/store"
 	"github.com/wharf-dev/wharf/internal/store/postgres"
 	"github.com/wharf-dev/wharf/internal/store/sqlite"
@@ -39,6 +40,41 @@ func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
 	default:
 		return nil, fmt.Errorf("--database must be a postgres:// URL (or empty for SQLite), got %q", redactURL(f.database))
 	}
+}
+
+// withStore binds the flags' environment with bind (bindEnv or
+// bindStoreEnv), opens the selected store, runs fn with it and closes it.
+func (f *storeFlags) withStore(cmd *cobra.Command, bind func(*cobra.Command) error, fn func(store.Store) error) error {
+	if err := bind(cmd); err != nil {
+		return err
+	}
+	st, err := f.open(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
+}
+
+// withSealedTx is withStore running fn in one transaction, with the sealer
+// of the data dir's master key, so that what fn writes (an account and its
+// first key, a profile and its sealed secret) is stored together or not at all.
+func (f *storeFlags) withSealedTx(cmd *cobra.Command, bind func(*cobra.Command) error, fn func(store.Queries, *auth.Sealer) error) error {
+	return f.withStore(cmd, bind, func(st store.Store) error {
+		sealer, err := newSealer(f)
+		if err != nil {
+			return err
+		}
+		return st.InTx(cmd.Context(), func(q store.Queries) error { return fn(q, sealer) })
+	})
+}
+
+func newSealer(f *storeFlags) (*auth.Sealer, error) {
+	masterKey, err := auth.LoadMasterKey(f.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewSealer(masterKey)
 }
 
 // describe names the store for logs, without its password.

@@ -8,8 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/notify"
 	"github.com/wharf-dev/wharf/internal/resource"
+	"github.com/wharf-dev/wharf/internal/store"
 )
 
 // newWebhookCommand is `wharf accounts webhook set`: where an account
@@ -38,26 +40,16 @@ func newWebhookCommand() *cobra.Command {
 				}
 				secret = hex.EncodeToString(b)
 			}
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			st, err := sf.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if _, err := st.GetAccount(cmd.Context(), account); err != nil {
-				return fmt.Errorf("account %s: %w", account, err)
-			}
-			sealer, err := newSealer(&sf)
-			if err != nil {
-				return err
-			}
-			// Sealed with the master key: the database never holds the secret.
-			if err := st.SetWebhook(cmd.Context(), notify.SealWebhook(sealer, account, target, secret, resource.Now())); err != nil {
-				return err
-			}
-			return printJSON(struct{ AccountId, Url, Secret string }{account, target, secret})
+			return sf.withSealedTx(cmd, bindEnv, func(q store.Queries, sealer *auth.Sealer) error {
+				if _, err := q.GetAccount(cmd.Context(), account); err != nil {
+					return fmt.Errorf("account %s: %w", account, err)
+				}
+				// Sealed with the master key: the database never holds the secret.
+				if err := q.SetWebhook(cmd.Context(), notify.SealWebhook(sealer, account, target, secret, resource.Now())); err != nil {
+					return err
+				}
+				return printJSON(struct{ AccountId, Url, Secret string }{account, target, secret})
+			})
 		},
 	}
 	sf.register(set)

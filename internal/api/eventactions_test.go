@@ -19,6 +19,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/jobtypes"
+	"github.com/wharf-dev/wharf/internal/proctest"
 	"github.com/wharf-dev/wharf/internal/s3access"
 	"github.com/wharf-dev/wharf/internal/store"
 )
@@ -48,7 +49,7 @@ func newEventActionsEnv(t *testing.T, st store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: ctx, st: st, svc: exchange.New(st, region), logs: &syncBuffer{}}
+	e := &env{t: t, ctx: ctx, st: st, svc: exchange.New(st, region), logs: &proctest.Buffer{}}
 	e.srv = httptest.NewServer(api.New(api.Config{
 		Service:       e.svc,
 		Jobs:          js,

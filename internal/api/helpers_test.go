@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +22,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/fault"
+	"github.com/wharf-dev/wharf/internal/proctest"
 	"github.com/wharf-dev/wharf/internal/resource"
 	"github.com/wharf-dev/wharf/internal/store"
 	"github.com/wharf-dev/wharf/internal/store/sqlite"
@@ -54,24 +54,6 @@ func (k keyAuthenticator) Authenticate(r *http.Request) (auth.Principal, error) 
 	return auth.Principal{AccountID: account, AccessKeyID: keyID}, nil
 }
 
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // env is a Wharf API over a fresh SQLite database, with SDK clients for
 // accounts A and B.
 type env struct {
@@ -81,7 +63,7 @@ type env struct {
 	svc    *exchange.Service
 	srv    *httptest.Server
 	a, b   *dataexchange.Client
-	logs   *syncBuffer
+	logs   *proctest.Buffer
 	ready  error
 	readyM sync.Mutex
 }
@@ -94,7 +76,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("open sqlite: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, ctx: ctx, st: st, svc: exchange.New(st, region), logs: &syncBuffer{}}
+	e := &env{t: t, ctx: ctx, st: st, svc: exchange.New(st, region), logs: &proctest.Buffer{}}
 	handler := api.New(api.Config{
 		Service:       e.svc,
 		Authenticator: keyAuthenticator{keyA: accountA, keyB: accountB},

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/jobs/jobstest"
 	"github.com/wharf-dev/wharf/internal/pgtest"
+	"github.com/wharf-dev/wharf/internal/proctest"
 	"github.com/wharf-dev/wharf/internal/resource"
 	"github.com/wharf-dev/wharf/internal/store"
 	"github.com/wharf-dev/wharf/internal/store/postgres"
@@ -45,14 +45,7 @@ var stores = []struct {
 		return st
 	}},
 	{"postgres", func(t *testing.T) store.Store {
-		u, err := url.Parse(pgtest.URL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("pool_max_conns", "8")
-		u.RawQuery = q.Encode()
-		st, err := postgres.Open(context.Background(), u.String())
+		st, err := postgres.Open(context.Background(), pgtest.PooledURL(t, 8))
 		if err != nil {
 			t.Fatalf("open postgres: %v", err)
 		}
@@ -106,7 +99,7 @@ func newJobsEnvOn(t *testing.T, st store.Store) *env {
 		defer cancel()
 		_ = svc.Stop(stopCtx)
 	})
-	e := &env{t: t, ctx: ctx, st: st, svc: exchange.New(st, region), logs: &syncBuffer{}}
+	e := &env{t: t, ctx: ctx, st: st, svc: exchange.New(st, region), logs: &proctest.Buffer{}}
 	e.srv = httptest.NewServer(api.New(api.Config{
 		Service:       e.svc,
 		Jobs:          svc,

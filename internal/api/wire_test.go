@@ -16,6 +16,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/api"
 	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/exchange"
+	"github.com/wharf-dev/wharf/internal/proctest"
 )
 
 var (
@@ -243,7 +244,7 @@ func TestInternalErrors(t *testing.T) {
 	}
 
 	// A panic is an internal error too.
-	logs2 := &syncBuffer{}
+	logs2 := &proctest.Buffer{}
 	srv := httptest.NewServer(api.New(api.Config{
 		Service:       exchange.New(e.st, region),
 		Authenticator: panicking{},

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
 	"github.com/wharf-dev/wharf/internal/jobs/jobstest"
 	"github.com/wharf-dev/wharf/internal/pgtest"
@@ -58,17 +56,8 @@ var backends = []backend{
 		},
 	},
 	{
-		name: "postgres",
-		newDSN: func(t *testing.T) string {
-			u, err := url.Parse(pgtest.URL(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			q := u.Query()
-			q.Set("pool_max_conns", "10")
-			u.RawQuery = q.Encode()
-			return u.String()
-		},
+		name:   "postgres",
+		newDSN: func(t *testing.T) string { return pgtest.PooledURL(t, 10) },
 		openDSN: func(ctx context.Context, dsn string) (store.Store, error) {
 			return postgres.Open(ctx, dsn)
 		},
@@ -142,12 +131,7 @@ func newEnv(t *testing.T, b backend, edit ...func(*jobs.Config)) *env {
 		f(&cfg)
 	}
 	e.svc = e.service(st, cfg)
-	now := resource.Now()
-	e.dataSet = resource.DataSet{AccountID: account, ID: resource.NewID(), Name: "d", AssetType: resource.AssetTypeS3Snapshot,
-		Origin: resource.OriginOwned, CreatedAt: now, UpdatedAt: now}
-	e.revision = resource.Revision{AccountID: account, DataSetID: e.dataSet.ID, ID: resource.NewID(), CreatedAt: now, UpdatedAt: now}
-	e.must(st.InsertDataSet(e.ctx, e.dataSet))
-	e.must(st.InsertRevision(e.ctx, e.revision))
+	e.dataSet, e.revision = jobstest.SeedRevision(t, st, account)
 	return e
 }
 
@@ -157,18 +141,7 @@ func (e *env) reopen(t *testing.T) store.Store { return e.backend.open(t, e.dsn)
 // service returns a service (not started) that stops when the test ends.
 func (e *env) service(st store.Store, cfg jobs.Config) *jobs.Service {
 	e.t.Helper()
-	svc, err := jobs.New(e.ctx, st, cfg)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := svc.Stop(ctx); err != nil {
-			e.t.Errorf("Stop: %v", err)
-		}
-	})
-	return svc
+	return jobstest.NewService(e.t, st, cfg)
 }
 
 func (e *env) start(svc *jobs.Service) {
@@ -211,37 +184,20 @@ func (e *env) createAndStart(keys ...string) jobs.JobView {
 // job reads a job from the store, whatever its age.
 func (e *env) job(id string) resource.Job {
 	e.t.Helper()
-	j, err := e.st.GetJob(e.ctx, account, id)
-	if err != nil {
-		e.t.Fatalf("GetJob: %v", err)
-	}
-	return j
+	return jobstest.Job(e.t, e.st, account, id)
 }
 
 // waitFor polls the job until cond holds, failing after a while.
 func (e *env) waitFor(id, what string, cond func(resource.Job) bool) resource.Job {
 	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		j := e.job(id)
-		if cond(j) {
-			return j
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("job %s: waited in vain for %s; it is %s (lease %q, attempts %d, dispatch %d)",
-				id, what, j.State, j.LeaseID, j.Attempts, j.Dispatch)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return jobstest.WaitFor(e.t, e.st, account, id, what, cond)
 }
 
-// waitEnd waits for the job to reach a terminal state, and checks it is want.
+// waitEnd waits for the job to reach a terminal state, checks it is want
+// and that the job let go of its lease.
 func (e *env) waitEnd(id, want string) resource.Job {
 	e.t.Helper()
-	j := e.waitFor(id, "the end", func(j resource.Job) bool { return resource.JobStateTerminal(j.State) })
-	if j.State != want {
-		e.t.Fatalf("job %s ended %s, want %s; errors %s", id, j.State, want, j.Errors)
-	}
+	j := jobstest.WaitEnd(e.t, e.st, account, id, want)
 	if j.LeaseID != "" || j.LeaseExpiresAt != nil {
 		e.t.Errorf("job %s ended holding lease %q", id, j.LeaseID)
 	}
@@ -272,25 +228,11 @@ func execDriver(e *env, q store.Queries, statement string) error {
 	return err
 }
 
-// jobErrors decodes a job's Errors.
-func jobErrors(t *testing.T, j resource.Job) []jobs.JobError {
-	t.Helper()
-	var errs []jobs.JobError
-	if err := json.Unmarshal(j.Errors, &errs); err != nil {
-		t.Fatalf("Errors %q: %v", j.Errors, err)
-	}
-	return errs
-}
-
-// wantFault fails unless err is the named exception.
-func wantFault(t *testing.T, err error, name string) *fault.Error {
-	t.Helper()
-	fe := fault.As(err)
-	if fe == nil || fe.Name != name {
-		t.Fatalf("got %v, want %s", err, name)
-	}
-	return fe
-}
+// Short names for the shared fixtures.
+var (
+	jobErrors = jobstest.JobErrors
+	wantFault = jobstest.WantFault
+)
 
 // assetIDs returns the ids of the assets, sorted.
 func assetIDs(assets []resource.Asset) []string {

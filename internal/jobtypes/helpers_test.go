@@ -27,6 +27,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/assetstore"
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
+	"github.com/wharf-dev/wharf/internal/jobs/jobstest"
 	"github.com/wharf-dev/wharf/internal/jobtypes"
 	"github.com/wharf-dev/wharf/internal/pgtest"
 	"github.com/wharf-dev/wharf/internal/resource"
@@ -72,14 +73,7 @@ func openStore(t *testing.T, driver string) store.Store {
 	case sqliteDB:
 		st, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "wharf.db"))
 	case postgresDB:
-		u, perr := url.Parse(pgtest.URL(t))
-		if perr != nil {
-			t.Fatal(perr)
-		}
-		q := u.Query()
-		q.Set("pool_max_conns", "10")
-		u.RawQuery = q.Encode()
-		st, err = postgres.Open(ctx, u.String())
+		st, err = postgres.Open(ctx, pgtest.PooledURL(t, 10))
 	default:
 		t.Fatalf("unknown driver %q", driver)
 	}
@@ -189,17 +183,7 @@ func newEnv(t *testing.T, o options) *env {
 	if o.config != nil {
 		o.config(&cfg)
 	}
-	e.svc, err = jobs.New(e.ctx, e.st, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := e.svc.Stop(ctx); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-	})
+	e.svc = jobstest.NewService(t, e.st, cfg)
 	if !o.noStart {
 		if err := e.svc.Start(e.ctx); err != nil {
 			t.Fatal(err)
@@ -290,6 +274,25 @@ func (e *env) createJob(jobType string, details json.RawMessage) (jobs.JobView, 
 	return e.svc.CreateJob(e.ctx, account, jobs.CreateJobInput{Type: &jobType, Details: details})
 }
 
+// wantCreate creates a job and fails unless CreateJob refuses it with the
+// exception want, in a message that says messagePart; want "" wants the job
+// created.
+func (e *env) wantCreate(t *testing.T, jobType string, details json.RawMessage, want, messagePart string) *fault.Error {
+	t.Helper()
+	_, err := e.createJob(jobType, details)
+	if want == "" {
+		if err != nil {
+			t.Fatalf("CreateJob: %v", err)
+		}
+		return nil
+	}
+	fe := wantFault(t, err, want)
+	if !strings.Contains(fe.Message, messagePart) {
+		t.Errorf("message %q does not say %q", fe.Message, messagePart)
+	}
+	return fe
+}
+
 // run creates and starts a job and waits for its end, which must be want.
 func (e *env) run(jobType string, details json.RawMessage, want string) resource.Job {
 	e.t.Helper()
@@ -315,36 +318,17 @@ func (e *env) exportJob(want string, enc *encryption, dsts ...dst) resource.Job 
 
 func (e *env) job(id string) resource.Job {
 	e.t.Helper()
-	j, err := e.st.GetJob(e.ctx, account, id)
-	if err != nil {
-		e.t.Fatalf("GetJob: %v", err)
-	}
-	return j
+	return jobstest.Job(e.t, e.st, account, id)
 }
 
-// waitFor polls the job until cond holds.
 func (e *env) waitFor(id, what string, cond func(resource.Job) bool) resource.Job {
 	e.t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		j := e.job(id)
-		if cond(j) {
-			return j
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("job %s: waited in vain for %s; it is %s (errors %s)", id, what, j.State, j.Errors)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	return jobstest.WaitFor(e.t, e.st, account, id, what, cond)
 }
 
 func (e *env) waitEnd(id, want string) resource.Job {
 	e.t.Helper()
-	j := e.waitFor(id, "the end", func(j resource.Job) bool { return resource.JobStateTerminal(j.State) })
-	if j.State != want {
-		e.t.Fatalf("job %s ended %s, want %s; errors %s", id, j.State, want, j.Errors)
-	}
-	return j
+	return jobstest.WaitEnd(e.t, e.st, account, id, want)
 }
 
 // revisionAssets lists a revision's assets, sorted by name.
@@ -401,17 +385,11 @@ func (e *env) storeLeftovers() []string {
 	return nil
 }
 
-func jobErrors(t *testing.T, j resource.Job) []jobs.JobError {
-	t.Helper()
-	var errs []jobs.JobError
-	if len(j.Errors) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(j.Errors, &errs); err != nil {
-		t.Fatalf("Errors %q: %v", j.Errors, err)
-	}
-	return errs
-}
+// Short names for the shared fixtures.
+var (
+	jobErrors = jobstest.JobErrors
+	wantFault = jobstest.WantFault
+)
 
 // errorSources decodes a JobError's ImportAssetsFromS3JobErrorDetails.
 func errorSources(t *testing.T, je jobs.JobError) []src {
@@ -421,15 +399,6 @@ func errorSources(t *testing.T, je jobs.JobError) []src {
 		t.Fatalf("Details %q: %v", je.Details, err)
 	}
 	return d.ImportAssetsFromS3JobErrorDetails
-}
-
-func wantFault(t *testing.T, err error, name string) *fault.Error {
-	t.Helper()
-	fe := fault.As(err)
-	if fe == nil || fe.Name != name {
-		t.Fatalf("got %v, want %s", err, name)
-	}
-	return fe
 }
 
 func sameBytes(t *testing.T, what string, got, want []byte) {

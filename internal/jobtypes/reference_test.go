@@ -312,11 +312,7 @@ func TestReferenceValidation(t *testing.T) {
 		{"api valid but no signed URLs", resource.JobTypeImportAssetFromAPIGatewayAPI, apiDetails(api.ds, api.rev, nil), fault.Validation, "need signed URLs"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := e.createJob(c.jobType, c.details)
-			fe := wantFault(t, err, c.want)
-			if !strings.Contains(fe.Message, c.message) {
-				t.Errorf("message %q lacks %q", fe.Message, c.message)
-			}
+			e.wantCreate(t, c.jobType, c.details, c.want, c.message)
 		})
 	}
 	for _, r := range []ids{rs, lf, s3da, api, foreign, entitled} {

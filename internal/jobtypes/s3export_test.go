@@ -118,17 +118,7 @@ func TestExportValidation(t *testing.T) {
 		{"another account's data set", exportDetails(foreign.ID, foreignRev.ID, nil, dst{AssetId: foreignAsset.ID, Bucket: bucket}), fault.ResourceNotFound, "data set " + foreign.ID},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := e.createJob(resource.JobTypeExportAssetsToS3, c.details)
-			if c.want == "" {
-				if err != nil {
-					t.Fatalf("CreateJob: %v", err)
-				}
-				return
-			}
-			fe := wantFault(t, err, c.want)
-			if !strings.Contains(fe.Message, c.message) {
-				t.Errorf("message %q does not say %q", fe.Message, c.message)
-			}
+			fe := e.wantCreate(t, resource.JobTypeExportAssetsToS3, c.details, c.want, c.message)
 			if c.want == fault.ServiceLimitExceeded && (fe.LimitName != jobtypes.LimitExportDestinations || fe.LimitValue != 100) {
 				t.Errorf("limit %q %g", fe.LimitName, fe.LimitValue)
 			}

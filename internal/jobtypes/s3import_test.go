@@ -76,11 +76,7 @@ func TestImportValidation(t *testing.T) {
 		{"revoked revision", importDetails(ds, revoked.ID, ok...), fault.Conflict, "revision " + revoked.ID + " is revoked"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := e.createJob(resource.JobTypeImportAssetsFromS3, c.details)
-			fe := wantFault(t, err, c.want)
-			if !strings.Contains(fe.Message, c.message) {
-				t.Errorf("message %q does not say %q", fe.Message, c.message)
-			}
+			fe := e.wantCreate(t, resource.JobTypeImportAssetsFromS3, c.details, c.want, c.message)
 			switch c.want {
 			case fault.ServiceLimitExceeded:
 				if fe.LimitName != jobtypes.LimitImportSources || fe.LimitValue != 100 {

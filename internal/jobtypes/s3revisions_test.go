@@ -87,17 +87,7 @@ func TestRevisionExportValidation(t *testing.T) {
 		{"another account's data set", revisionExportDetails(foreign.ID, nil, revDst{Bucket: bucket, RevisionId: foreignRev.ID}), fault.ResourceNotFound, "data set " + foreign.ID},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := e.createJob(resource.JobTypeExportRevisionsToS3, c.details)
-			if c.want == "" {
-				if err != nil {
-					t.Fatalf("CreateJob: %v", err)
-				}
-				return
-			}
-			fe := wantFault(t, err, c.want)
-			if !strings.Contains(fe.Message, c.message) {
-				t.Errorf("message %q does not say %q", fe.Message, c.message)
-			}
+			fe := e.wantCreate(t, resource.JobTypeExportRevisionsToS3, c.details, c.want, c.message)
 			if c.want == fault.ServiceLimitExceeded && (fe.LimitName != jobtypes.LimitRevisionDestinations || fe.LimitValue != 1) {
 				t.Errorf("limit %q %g", fe.LimitName, fe.LimitValue)
 			}

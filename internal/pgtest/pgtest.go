@@ -20,7 +20,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -35,6 +34,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/wharf-dev/wharf/internal/proctest"
 )
 
 const (
@@ -43,6 +44,20 @@ const (
 	// EnvRequire, set to 1, turns "no PostgreSQL" from a skip into a failure.
 	EnvRequire = "WHARF_TEST_REQUIRE_POSTGRES"
 )
+
+// PooledURL is URL with the client's pool bounded to maxConns, so that many
+// parallel tests on a large machine stay under the server's max_connections.
+func PooledURL(t *testing.T, maxConns int) string {
+	t.Helper()
+	u, err := url.Parse(URL(t))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", strconv.Itoa(maxConns))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
 
 // URL creates an empty database for t and returns its URL. The database is
 // dropped when t ends (after t's own cleanups, so close pools in those).
@@ -177,7 +192,7 @@ func startLocal() (*server, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
-	port, err := freePort()
+	port, err := proctest.FreePort()
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -254,15 +269,6 @@ func run(argv ...string) ([]byte, error) {
 	cmd.WaitDelay = 10 * time.Second
 	err := cmd.Run()
 	return out.Bytes(), err
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // startWatchdog starts a process that stops the server and removes its

@@ -32,7 +32,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,6 +46,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/wharf-dev/wharf/internal/proctest"
 )
 
 // Environment variables.
@@ -324,7 +325,7 @@ var errNoBinary = errors.New("no S3 server binary")
 type process struct {
 	cmd    *exec.Cmd
 	dir    string
-	out    *syncWriter
+	out    *proctest.Buffer
 	exited chan struct{} // closed once the server has exited
 }
 
@@ -346,7 +347,7 @@ func startLocal(name string) (*Server, error) {
 	}
 	// Two tries: a port found free may be taken before the server binds it.
 	for attempt := 0; ; attempt++ {
-		port, err := freePort()
+		port, err := proctest.FreePort()
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -372,7 +373,7 @@ func launch(s *Server, bin, dir string, port int) (*process, error) {
 	env := os.Environ()
 	switch s.Kind {
 	case "minio":
-		consolePort, err := freePort()
+		consolePort, err := proctest.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -396,7 +397,7 @@ func launch(s *Server, bin, dir string, port int) (*process, error) {
 			"--access", s.AccessKeyID, "--secret", s.SecretAccessKey, "--region", Region, "posix", data)
 		env = append(env, "HOME="+dir)
 	}
-	out := &syncWriter{}
+	out := &proctest.Buffer{}
 	cmd.Env = env
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = out, out
@@ -416,24 +417,6 @@ func launch(s *Server, bin, dir string, port int) (*process, error) {
 	}
 	startWatchdog(cmd.Process.Pid, dir)
 	return p, nil
-}
-
-// syncWriter collects a server's output.
-type syncWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (w *syncWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(b)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
 }
 
 // waitReady waits until the server answers an S3 request.
@@ -496,15 +479,6 @@ var goPathOnce = sync.OnceValue(func() string {
 })
 
 func goPath() string { return goPathOnce() }
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
 
 func randomHex(n int) string {
 	b := make([]byte, n)

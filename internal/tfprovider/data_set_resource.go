@@ -19,7 +19,7 @@ import (
 )
 
 // dataSetResource is aws_dataexchange_data_set with hashicorp/aws's schema.
-type dataSetResource struct{ c *clients }
+type dataSetResource struct{ taggedResource }
 
 var (
 	_ resource.ResourceWithImportState = (*dataSetResource)(nil)
@@ -41,7 +41,6 @@ func (r *dataSetResource) Metadata(_ context.Context, _ resource.MetadataRequest
 }
 
 func (r *dataSetResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	var assetTypes []string
 	for _, t := range dxtypes.AssetType("").Values() {
 		assetTypes = append(assetTypes, string(t))
@@ -49,8 +48,8 @@ func (r *dataSetResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 	resp.Schema = schema.Schema{
 		Description: "An AWS Data Exchange data set (the schema of hashicorp/aws's aws_dataexchange_data_set).",
 		Attributes: map[string]schema.Attribute{
-			"id":  schema.StringAttribute{Computed: true, PlanModifiers: keep, Description: "The data set's id."},
-			"arn": schema.StringAttribute{Computed: true, PlanModifiers: keep, Description: "The data set's ARN."},
+			"id":  computedKept("The data set's id."),
+			"arn": computedKept("The data set's ARN."),
 			"asset_type": schema.StringAttribute{
 				Required:      true,
 				Description:   "The type of the data set's assets.",
@@ -69,16 +68,8 @@ func (r *dataSetResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 	}
 }
 
-func (r *dataSetResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.c = configureClients(req.ProviderData, &resp.Diagnostics)
-}
-
 func (r *dataSetResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	resource.ImportStatePassthroughID(ctx, pathOf("id"), req, resp)
-}
-
-func (r *dataSetResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	planTagsAll(ctx, req, resp)
 }
 
 func (r *dataSetResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -98,39 +89,28 @@ func (r *dataSetResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	m.ID = types.StringPointerValue(out.Id)
-	resp.Diagnostics.Append(r.read(ctx, &m)...)
+	_, diags := r.read(ctx, &m)
+	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
-// read sets m from GetDataSet; found is false for a data set that is gone.
-func (r *dataSetResource) read(ctx context.Context, m *dataSetModel) diag.Diagnostics {
-	var diags diag.Diagnostics
+// read sets m from GetDataSet; gone is true for a data set that is gone.
+func (r *dataSetResource) read(ctx context.Context, m *dataSetModel) (gone bool, diags diag.Diagnostics) {
 	out, err := r.c.dataExchange.GetDataSet(ctx, &dataexchange.GetDataSetInput{DataSetId: aws.String(m.ID.ValueString())})
 	if err != nil {
 		diags.AddError(fmt.Sprintf("Reading data set %s", m.ID.ValueString()), err.Error())
-		return diags
+		return isNotFound(err), diags
 	}
 	m.ARN = types.StringPointerValue(out.Arn)
 	m.AssetType = types.StringValue(string(out.AssetType))
 	m.Description = types.StringPointerValue(out.Description)
 	m.Name = types.StringPointerValue(out.Name)
 	m.Tags, m.TagsAll = tagsOut(m.Tags, out.Tags, &diags)
-	return diags
+	return false, diags
 }
 
 func (r *dataSetResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m dataSetModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	_, err := r.c.dataExchange.GetDataSet(ctx, &dataexchange.GetDataSetInput{DataSetId: aws.String(m.ID.ValueString())})
-	if isNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	resp.Diagnostics.Append(r.read(ctx, &m)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	refresh(ctx, req, resp, nil, r.read)
 }
 
 func (r *dataSetResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -156,7 +136,8 @@ func (r *dataSetResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	plan.ID, plan.ARN = state.ID, state.ARN
-	resp.Diagnostics.Append(r.read(ctx, &plan)...)
+	_, diags := r.read(ctx, &plan)
+	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 

@@ -319,19 +319,11 @@ func (m *jobModel) applyView(ctx context.Context, j jobView) diag.Diagnostics {
 		m.CatalogID, m.RoleARN = types.StringPointerValue(x.CatalogId), types.StringPointerValue(x.RoleArn)
 		if x.Database != nil {
 			m.DatabaseLFTagExpression = lfTagsValue(x.Database.Expression, add)
-			var perms []attr.Value
-			for _, p := range x.Database.Permissions {
-				perms = append(perms, types.StringValue(string(p)))
-			}
-			m.DatabasePermissions = listOrNull(types.StringType, perms, add)
+			m.DatabasePermissions = stringsValue(x.Database.Permissions, add)
 		}
 		if x.Table != nil {
 			m.TableLFTagExpression = lfTagsValue(x.Table.Expression, add)
-			var perms []attr.Value
-			for _, p := range x.Table.Permissions {
-				perms = append(perms, types.StringValue(string(p)))
-			}
-			m.TablePermissions = listOrNull(types.StringType, perms, add)
+			m.TablePermissions = stringsValue(x.Table.Permissions, add)
 		}
 	}
 	return diags
@@ -404,6 +396,15 @@ func jobErrorsValue(errs []dxtypes.JobError) (types.List, diag.Diagnostics) {
 
 func objectMust(t types.ObjectType, values map[string]attr.Value) attr.Value {
 	return types.ObjectValueMust(t.AttrTypes, values)
+}
+
+// stringsValue is a list of enum values (permissions), null when empty.
+func stringsValue[S ~string](values []S, add func(diag.Diagnostics)) types.List {
+	var elems []attr.Value
+	for _, v := range values {
+		elems = append(elems, types.StringValue(string(v)))
+	}
+	return listOrNull(types.StringType, elems, add)
 }
 
 func listOrNull(elem attr.Type, elems []attr.Value, add func(diag.Diagnostics)) types.List {

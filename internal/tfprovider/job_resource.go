@@ -31,7 +31,7 @@ const (
 )
 
 type jobResource struct {
-	c *clients
+	configuredClients
 	// pollInterval caps the wait between two GetJob calls while waiting.
 	pollInterval time.Duration
 }
@@ -46,10 +46,6 @@ func (r *jobResource) Metadata(_ context.Context, _ resource.MetadataRequest, re
 
 func (r *jobResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = jobSchema(ctx)
-}
-
-func (r *jobResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.c = configureClients(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *jobResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
@@ -351,8 +347,7 @@ func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 	}
 	out, err := r.c.dataExchange.GetJob(ctx, &dataexchange.GetJobInput{JobId: aws.String(m.ID.ValueString())})
 	if err != nil {
-		var notFound *dxtypes.ResourceNotFoundException
-		if errors.As(err, &notFound) {
+		if isNotFound(err) {
 			resp.State.RemoveResource(ctx)
 			return
 		}

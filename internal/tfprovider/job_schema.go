@@ -126,7 +126,6 @@ var (
 func jobSchema(ctx context.Context) schema.Schema {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	replaceList := []planmodifier.List{listplanmodifier.RequiresReplace()}
-	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	typeArg := func(desc string, validators ...validator.String) schema.StringAttribute {
 		return schema.StringAttribute{Optional: true, Description: desc, PlanModifiers: replace, Validators: validators}
 	}
@@ -134,17 +133,36 @@ func jobSchema(ctx context.Context) schema.Schema {
 	requiredList := func(elem attr.Type) schema.ListAttribute {
 		return schema.ListAttribute{ElementType: elem, Required: true, Validators: []validator.List{listvalidator.SizeAtLeast(1)}}
 	}
-	lfExpression := func(desc string) schema.ListNestedAttribute {
+	// objectsArg is a type's list of objects, e.g. the S3 objects to import.
+	objectsArg := func(desc string, size validator.List, attributes map[string]schema.Attribute) schema.ListNestedAttribute {
 		return schema.ListNestedAttribute{
 			Optional:      true,
 			Description:   desc,
 			PlanModifiers: replaceList,
-			Validators:    []validator.List{listvalidator.SizeAtLeast(1)},
-			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-				"tag_key":    required,
-				"tag_values": requiredList(types.StringType),
-			}},
+			Validators:    []validator.List{size},
+			NestedObject:  schema.NestedAttributeObject{Attributes: attributes},
 		}
+	}
+	lfExpression := func(desc string) schema.ListNestedAttribute {
+		return objectsArg(desc, listvalidator.SizeAtLeast(1), map[string]schema.Attribute{
+			"tag_key":    required,
+			"tag_values": requiredList(types.StringType),
+		})
+	}
+	// md5Arg is the Content-MD5 of an upload, computed from its file when unset.
+	md5Arg := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{
+			Optional:      true,
+			Computed:      true,
+			Description:   desc,
+			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
+			Validators:    []validator.String{stringvalidator.RegexMatches(base64MD5, "must be a base64-encoded MD5 (24 characters ending in ==)")},
+		}
+	}
+	// localFileArg is a file the provider uploads; changing it alone does not
+	// replace the job (its MD5 does).
+	localFileArg := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{Optional: true, Description: desc, Validators: []validator.String{stringvalidator.LengthAtLeast(1)}}
 	}
 	permissions := func(desc string, values []string) schema.ListAttribute {
 		return schema.ListAttribute{
@@ -162,9 +180,9 @@ func jobSchema(ctx context.Context) schema.Schema {
 		Description: "An AWS Data Exchange job: an asynchronous import or export that creates or copies assets. " +
 			"A job is immutable: changing an argument replaces it, except start_on_creation (false to true starts the waiting job) and wait_for_completion.",
 		Attributes: map[string]schema.Attribute{
-			"id":                schema.StringAttribute{Computed: true, PlanModifiers: keep, Description: "The job's id."},
-			"arn":               schema.StringAttribute{Computed: true, PlanModifiers: keep, Description: "The job's ARN."},
-			"created_at":        schema.StringAttribute{Computed: true, PlanModifiers: keep, Description: "When the job was created (RFC 3339)."},
+			"id":                computedKept("The job's id."),
+			"arn":               computedKept("The job's ARN."),
+			"created_at":        computedKept("When the job was created (RFC 3339)."),
 			"state":             schema.StringAttribute{Computed: true, Description: "WAITING, IN_PROGRESS, COMPLETED, CANCELLED, ERROR or TIMED_OUT."},
 			"last_updated_time": schema.StringAttribute{Computed: true, Description: "When the job last changed (RFC 3339)."},
 			"errors": schema.ListNestedAttribute{
@@ -211,57 +229,32 @@ func jobSchema(ctx context.Context) schema.Schema {
 				Description: "Wait, within the create/update timeout, until a started job reaches a final state.",
 			},
 
-			argS3AssetSources: schema.ListNestedAttribute{
-				Optional:      true,
-				Description:   "IMPORT_ASSETS_FROM_S3: the objects to import (1 to 100).",
-				PlanModifiers: replaceList,
-				Validators:    []validator.List{listvalidator.SizeBetween(1, 100)},
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+			argS3AssetSources: objectsArg("IMPORT_ASSETS_FROM_S3: the objects to import (1 to 100).",
+				listvalidator.SizeBetween(1, 100), map[string]schema.Attribute{
 					"bucket": required,
 					"key":    required,
-				}},
-			},
-			argS3AssetDestinations: schema.ListNestedAttribute{
-				Optional:      true,
-				Description:   "EXPORT_ASSETS_TO_S3: where to copy which asset (1 to 100).",
-				PlanModifiers: replaceList,
-				Validators:    []validator.List{listvalidator.SizeBetween(1, 100)},
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+				}),
+			argS3AssetDestinations: objectsArg("EXPORT_ASSETS_TO_S3: where to copy which asset (1 to 100).",
+				listvalidator.SizeBetween(1, 100), map[string]schema.Attribute{
 					"asset_id": required,
 					"bucket":   required,
 					"key":      required,
-				}},
-			},
+				}),
 			argEncryptionType: typeArg("EXPORT_ASSETS_TO_S3, EXPORT_REVISIONS_TO_S3: server-side encryption of the exported objects, aws:kms or AES256.",
 				stringvalidator.OneOf("aws:kms", "AES256")),
 			argEncryptionKMSKeyARN: typeArg("With s3_asset_destination_encryption_type aws:kms: the KMS key's ARN.",
 				stringvalidator.LengthAtLeast(1)),
-			argS3RevisionDestinations: schema.ListNestedAttribute{
-				Optional:      true,
-				Description:   "EXPORT_REVISIONS_TO_S3: the revisions to export and where.",
-				PlanModifiers: replaceList,
-				Validators:    []validator.List{listvalidator.SizeAtLeast(1)},
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+			argS3RevisionDestinations: objectsArg("EXPORT_REVISIONS_TO_S3: the revisions to export and where.",
+				listvalidator.SizeAtLeast(1), map[string]schema.Attribute{
 					"bucket":      required,
 					"key_pattern": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)}},
 					"revision_id": required,
-				}},
-			},
+				}),
 
-			argAssetName: typeArg("IMPORT_ASSET_FROM_SIGNED_URL: the new asset's name.", stringvalidator.LengthAtLeast(1)),
-			argMD5Hash: schema.StringAttribute{
-				Optional:      true,
-				Computed:      true,
-				Description:   "IMPORT_ASSET_FROM_SIGNED_URL: the base64 MD5 of the bytes to upload. Computed from source_file when unset.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{stringvalidator.RegexMatches(base64MD5, "must be a base64-encoded MD5 (24 characters ending in ==)")},
-			},
-			argSourceFile: schema.StringAttribute{
-				Optional:    true,
-				Description: "IMPORT_ASSET_FROM_SIGNED_URL: a local file the provider uploads to the job's signed URL before starting it.",
-				Validators:  []validator.String{stringvalidator.LengthAtLeast(1)},
-			},
-			argAssetID: typeArg("EXPORT_ASSET_TO_SIGNED_URL: the asset to export.", stringvalidator.LengthAtLeast(1)),
+			argAssetName:  typeArg("IMPORT_ASSET_FROM_SIGNED_URL: the new asset's name.", stringvalidator.LengthAtLeast(1)),
+			argMD5Hash:    md5Arg("IMPORT_ASSET_FROM_SIGNED_URL: the base64 MD5 of the bytes to upload. Computed from source_file when unset."),
+			argSourceFile: localFileArg("IMPORT_ASSET_FROM_SIGNED_URL: a local file the provider uploads to the job's signed URL before starting it."),
+			argAssetID:    typeArg("EXPORT_ASSET_TO_SIGNED_URL: the asset to export.", stringvalidator.LengthAtLeast(1)),
 			"signed_url": schema.StringAttribute{
 				Computed:    true,
 				Sensitive:   true,
@@ -284,18 +277,8 @@ func jobSchema(ctx context.Context) schema.Schema {
 			argAPIKey:         typeArg("IMPORT_ASSET_FROM_API_GATEWAY_API: the API key.", stringvalidator.LengthAtLeast(1)),
 			argAPIProtocolType: typeArg("IMPORT_ASSET_FROM_API_GATEWAY_API: the protocol type, REST (the default when unset).",
 				stringvalidator.OneOf("REST")),
-			argAPISpecificationMD5Hash: schema.StringAttribute{
-				Optional:      true,
-				Computed:      true,
-				Description:   "IMPORT_ASSET_FROM_API_GATEWAY_API: the base64 MD5 of the API specification. Computed from api_specification_file when unset.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{stringvalidator.RegexMatches(base64MD5, "must be a base64-encoded MD5 (24 characters ending in ==)")},
-			},
-			argAPISpecificationFile: schema.StringAttribute{
-				Optional:    true,
-				Description: "IMPORT_ASSET_FROM_API_GATEWAY_API: a local OpenAPI specification the provider uploads before starting the job.",
-				Validators:  []validator.String{stringvalidator.LengthAtLeast(1)},
-			},
+			argAPISpecificationMD5Hash: md5Arg("IMPORT_ASSET_FROM_API_GATEWAY_API: the base64 MD5 of the API specification. Computed from api_specification_file when unset."),
+			argAPISpecificationFile:    localFileArg("IMPORT_ASSET_FROM_API_GATEWAY_API: a local OpenAPI specification the provider uploads before starting the job."),
 
 			argCatalogID:               typeArg("IMPORT_ASSETS_FROM_LAKE_FORMATION_TAG_POLICY: the Glue catalog id.", stringvalidator.LengthAtLeast(1)),
 			argRoleARN:                 typeArg("IMPORT_ASSETS_FROM_LAKE_FORMATION_TAG_POLICY: the role Data Exchange assumes.", stringvalidator.LengthAtLeast(1)),

@@ -174,19 +174,3 @@ func (p *wharfProvider) Resources(context.Context) []func() resource.Resource {
 func (p *wharfProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return nil
 }
-
-// configureClients is the resources' Configure: it takes the provider's
-// clients (nil during validation, before the provider is configured).
-func configureClients(data any, diags interface {
-	AddError(string, string)
-}) *clients {
-	if data == nil {
-		return nil
-	}
-	c, ok := data.(*clients)
-	if !ok {
-		diags.AddError("Unexpected provider data", fmt.Sprintf("got %T, want *clients", data))
-		return nil
-	}
-	return c
-}

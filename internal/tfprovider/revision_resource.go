@@ -18,7 +18,7 @@ import (
 
 // revisionResource is aws_dataexchange_revision with hashicorp/aws's schema:
 // its id is DATA_SET_ID:REVISION_ID.
-type revisionResource struct{ c *clients }
+type revisionResource struct{ taggedResource }
 
 var (
 	_ resource.ResourceWithImportState = (*revisionResource)(nil)
@@ -40,12 +40,11 @@ func (r *revisionResource) Metadata(_ context.Context, _ resource.MetadataReques
 }
 
 func (r *revisionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	resp.Schema = schema.Schema{
 		Description: "A revision of an AWS Data Exchange data set (the schema of hashicorp/aws's aws_dataexchange_revision).",
 		Attributes: map[string]schema.Attribute{
-			"id":  schema.StringAttribute{Computed: true, PlanModifiers: keep, Description: "DATA_SET_ID:REVISION_ID."},
-			"arn": schema.StringAttribute{Computed: true, PlanModifiers: keep, Description: "The revision's ARN."},
+			"id":  computedKept("DATA_SET_ID:REVISION_ID."),
+			"arn": computedKept("The revision's ARN."),
 			"comment": schema.StringAttribute{
 				Optional:    true,
 				Description: "A comment about the revision.",
@@ -56,15 +55,11 @@ func (r *revisionResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				Description:   "The revision's data set.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
-			"revision_id": schema.StringAttribute{Computed: true, PlanModifiers: keep, Description: "The revision's own id."},
+			"revision_id": computedKept("The revision's own id."),
 			"tags":        tagsAttribute(),
 			"tags_all":    tagsAllAttribute(),
 		},
 	}
-}
-
-func (r *revisionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.c = configureClients(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *revisionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
@@ -77,10 +72,6 @@ func (r *revisionResource) ImportState(ctx context.Context, req resource.ImportS
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, pathOf("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, pathOf("data_set_id"), ds)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, pathOf("revision_id"), rev)...)
-}
-
-func (r *revisionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	planTagsAll(ctx, req, resp)
 }
 
 func (r *revisionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -100,18 +91,19 @@ func (r *revisionResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	m.RevisionID = types.StringPointerValue(out.Id)
 	m.ID = types.StringValue(aws.ToString(out.DataSetId) + ":" + aws.ToString(out.Id))
-	resp.Diagnostics.Append(r.read(ctx, &m)...)
+	_, diags := r.read(ctx, &m)
+	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
-func (r *revisionResource) read(ctx context.Context, m *revisionModel) diag.Diagnostics {
-	var diags diag.Diagnostics
+// read sets m from GetRevision; gone is true for a revision that is gone.
+func (r *revisionResource) read(ctx context.Context, m *revisionModel) (gone bool, diags diag.Diagnostics) {
 	out, err := r.c.dataExchange.GetRevision(ctx, &dataexchange.GetRevisionInput{
 		DataSetId: aws.String(m.DataSetID.ValueString()), RevisionId: aws.String(m.RevisionID.ValueString()),
 	})
 	if err != nil {
 		diags.AddError(fmt.Sprintf("Reading revision %s", m.ID.ValueString()), err.Error())
-		return diags
+		return isNotFound(err), diags
 	}
 	m.ARN = types.StringPointerValue(out.Arn)
 	m.DataSetID = types.StringPointerValue(out.DataSetId)
@@ -122,28 +114,16 @@ func (r *revisionResource) read(ctx context.Context, m *revisionModel) diag.Diag
 		m.Comment = types.StringValue(aws.ToString(out.Comment))
 	}
 	m.Tags, m.TagsAll = tagsOut(m.Tags, out.Tags, &diags)
-	return diags
+	return false, diags
 }
 
 func (r *revisionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m revisionModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if m.RevisionID.IsNull() || m.DataSetID.IsNull() {
-		ds, rev := splitRevisionID(m.ID.ValueString())
-		m.DataSetID, m.RevisionID = types.StringValue(ds), types.StringValue(rev)
-	}
-	_, err := r.c.dataExchange.GetRevision(ctx, &dataexchange.GetRevisionInput{
-		DataSetId: aws.String(m.DataSetID.ValueString()), RevisionId: aws.String(m.RevisionID.ValueString()),
-	})
-	if isNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	resp.Diagnostics.Append(r.read(ctx, &m)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	refresh(ctx, req, resp, func(m *revisionModel) {
+		if m.RevisionID.IsNull() || m.DataSetID.IsNull() {
+			ds, rev := splitRevisionID(m.ID.ValueString())
+			m.DataSetID, m.RevisionID = types.StringValue(ds), types.StringValue(rev)
+		}
+	}, r.read)
 }
 
 func (r *revisionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -168,7 +148,8 @@ func (r *revisionResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	plan.ID, plan.ARN, plan.RevisionID = state.ID, state.ARN, state.RevisionID
-	resp.Diagnostics.Append(r.read(ctx, &plan)...)
+	_, diags := r.read(ctx, &plan)
+	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 

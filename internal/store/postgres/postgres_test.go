@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"net/url"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -32,14 +31,7 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		// A bounded pool per test, so that many parallel tests on a large
 		// machine stay under the server's max_connections.
-		u, err := url.Parse(pgtest.URL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("pool_max_conns", "8")
-		u.RawQuery = q.Encode()
-		return open(t, u.String())
+		return open(t, pgtest.PooledURL(t, 8))
 	})
 }
 

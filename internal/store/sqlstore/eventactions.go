@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/wharf-dev/wharf/internal/resource"
 	"github.com/wharf-dev/wharf/internal/store"
@@ -66,31 +65,23 @@ func (q *queries) DeleteEventAction(ctx context.Context, accountID, id string) e
 }
 
 func (q *queries) ListEventActions(ctx context.Context, accountID, dataSetID string, p store.PageRequest) (store.Page[resource.EventAction], error) {
-	if err := checkPage(p); err != nil {
-		return store.Page[resource.EventAction]{}, err
-	}
-	where, args := []string{"account_id = ?"}, []any{accountID}
-	if dataSetID != "" {
-		where, args = append(where, "data_set_id = ?"), append(args, dataSetID)
-	}
-	if p.After != nil {
-		where, args = append(where, "(created_at, id) < (?, ?)"), append(args, millis(p.After.Time), p.After.ID)
-	}
-	items, err := queryAll(ctx, q, scanEventAction,
-		`SELECT `+eventActionColumns+` FROM event_actions WHERE `+strings.Join(where, " AND ")+
-			` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, p.Limit+1)...)
-	if err != nil {
-		return store.Page[resource.EventAction]{}, err
-	}
-	return page(items, p.Limit, func(ea resource.EventAction) store.Cursor {
+	where, args := eventActionWhere(accountID, dataSetID)
+	return newestFirst(ctx, q, scanEventAction, eventActionColumns, "event_actions", where, args, p, func(ea resource.EventAction) store.Cursor {
 		return store.Cursor{Time: ea.CreatedAt, ID: ea.ID}
-	}), nil
+	})
 }
 
 func (q *queries) CountEventActions(ctx context.Context, accountID, dataSetID string) (int, error) {
+	where, args := eventActionWhere(accountID, dataSetID)
+	return queryOne(ctx, q, scanCount, `SELECT COUNT(*) FROM event_actions WHERE `+where, args...)
+}
+
+// eventActionWhere selects an account's event actions, only one data set's
+// if dataSetID is set.
+func eventActionWhere(accountID, dataSetID string) (string, []any) {
 	where, args := "account_id = ?", []any{accountID}
 	if dataSetID != "" {
 		where, args = where+" AND data_set_id = ?", append(args, dataSetID)
 	}
-	return queryOne(ctx, q, scanCount, `SELECT COUNT(*) FROM event_actions WHERE `+where, args...)
+	return where, args
 }

@@ -88,22 +88,10 @@ func grantWhere(f store.DataGrantFilter) (string, []any) {
 }
 
 func (q *queries) listDataGrants(ctx context.Context, f store.DataGrantFilter, p store.PageRequest) (store.Page[resource.DataGrant], error) {
-	if err := checkPage(p); err != nil {
-		return store.Page[resource.DataGrant]{}, err
-	}
 	where, args := grantWhere(f)
-	if p.After != nil {
-		where, args = where+" AND (created_at, id) < (?, ?)", append(args, millis(p.After.Time), p.After.ID)
-	}
-	items, err := queryAll(ctx, q, scanDataGrant,
-		`SELECT `+dataGrantColumns+` FROM data_grants WHERE `+where+` ORDER BY created_at DESC, id DESC LIMIT ?`,
-		append(args, p.Limit+1)...)
-	if err != nil {
-		return store.Page[resource.DataGrant]{}, err
-	}
-	return page(items, p.Limit, func(g resource.DataGrant) store.Cursor {
+	return newestFirst(ctx, q, scanDataGrant, dataGrantColumns, "data_grants", where, args, p, func(g resource.DataGrant) store.Cursor {
 		return store.Cursor{Time: g.CreatedAt, ID: g.ID}
-	}), nil
+	})
 }
 
 func (q *queries) ListDataGrants(ctx context.Context, accountID string, p store.PageRequest) (store.Page[resource.DataGrant], error) {
@@ -121,22 +109,8 @@ func (q *queries) CountDataGrants(ctx context.Context, f store.DataGrantFilter) 
 }
 
 func (q *queries) ListFinalizedRevisions(ctx context.Context, accountID, dataSetID string, p store.PageRequest) (store.Page[resource.Revision], error) {
-	if err := checkPage(p); err != nil {
-		return store.Page[resource.Revision]{}, err
-	}
-	where, args := "account_id = ? AND data_set_id = ? AND finalized = ?", []any{accountID, dataSetID, true}
-	if p.After != nil {
-		where, args = where+" AND (created_at, id) < (?, ?)", append(args, millis(p.After.Time), p.After.ID)
-	}
-	items, err := queryAll(ctx, q, scanRevision,
-		`SELECT `+revisionColumns+` FROM revisions WHERE `+where+` ORDER BY created_at DESC, id DESC LIMIT ?`,
-		append(args, p.Limit+1)...)
-	if err != nil {
-		return store.Page[resource.Revision]{}, err
-	}
-	return page(items, p.Limit, func(r resource.Revision) store.Cursor {
-		return store.Cursor{Time: r.CreatedAt, ID: r.ID}
-	}), nil
+	return newestFirst(ctx, q, scanRevision, revisionColumns, "revisions",
+		"account_id = ? AND data_set_id = ? AND finalized = ?", []any{accountID, dataSetID, true}, p, revisionCursor)
 }
 
 func (q *queries) LockDataGrantReceiver(ctx context.Context, receiverAccountID string) error {

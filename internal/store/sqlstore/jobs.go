@@ -123,9 +123,6 @@ func (q *queries) UpdateJob(ctx context.Context, j resource.Job) error {
 }
 
 func (q *queries) ListJobs(ctx context.Context, accountID string, f store.JobFilter, p store.PageRequest) (store.Page[resource.Job], error) {
-	if err := checkPage(p); err != nil {
-		return store.Page[resource.Job]{}, err
-	}
 	where, args := []string{"account_id = ?"}, []any{accountID}
 	if f.DataSetID != "" {
 		where, args = append(where, "data_set_id = ?"), append(args, f.DataSetID)
@@ -136,18 +133,9 @@ func (q *queries) ListJobs(ctx context.Context, accountID string, f store.JobFil
 	if !f.CreatedAfter.IsZero() {
 		where, args = append(where, "created_at > ?"), append(args, millis(f.CreatedAfter))
 	}
-	if p.After != nil {
-		where, args = append(where, "(created_at, id) < (?, ?)"), append(args, millis(p.After.Time), p.After.ID)
-	}
-	items, err := queryAll(ctx, q, scanJob,
-		`SELECT `+jobColumns+` FROM jobs WHERE `+strings.Join(where, " AND ")+
-			` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, p.Limit+1)...)
-	if err != nil {
-		return store.Page[resource.Job]{}, err
-	}
-	return page(items, p.Limit, func(j resource.Job) store.Cursor {
+	return newestFirst(ctx, q, scanJob, jobColumns, "jobs", strings.Join(where, " AND "), args, p, func(j resource.Job) store.Cursor {
 		return store.Cursor{Time: j.CreatedAt, ID: j.ID}
-	}), nil
+	})
 }
 
 func (q *queries) CountLeasedJobs(ctx context.Context, jobType string) (int, error) {

@@ -138,6 +138,27 @@ func page[T any](items []T, limit int, cursor func(T) store.Cursor) store.Page[T
 	return store.Page[T]{Items: items, Next: &next}
 }
 
+// newestFirst lists one page of the rows of table that match where, newest
+// first by (created_at, id): the keyset every created-at listing pages by,
+// resuming after p.After.
+func newestFirst[T any](ctx context.Context, q *queries, scan func(scanner) (T, error), columns, table, where string, args []any,
+	p store.PageRequest, cursor func(T) store.Cursor,
+) (store.Page[T], error) {
+	if err := checkPage(p); err != nil {
+		return store.Page[T]{}, err
+	}
+	if p.After != nil {
+		where, args = where+" AND (created_at, id) < (?, ?)", append(args, millis(p.After.Time), p.After.ID)
+	}
+	items, err := queryAll(ctx, q, scan,
+		`SELECT `+columns+` FROM `+table+` WHERE `+where+` ORDER BY created_at DESC, id DESC LIMIT ?`,
+		append(args, p.Limit+1)...)
+	if err != nil {
+		return store.Page[T]{}, err
+	}
+	return page(items, p.Limit, cursor), nil
+}
+
 // Accounts and access keys.
 
 func (q *queries) InsertAccount(ctx context.Context, a resource.Account) error {
@@ -263,25 +284,13 @@ func (q *queries) DeleteDataSet(ctx context.Context, accountID, id string) error
 }
 
 func (q *queries) ListDataSets(ctx context.Context, accountID string, f store.DataSetFilter, p store.PageRequest) (store.Page[resource.DataSet], error) {
-	if err := checkPage(p); err != nil {
-		return store.Page[resource.DataSet]{}, err
-	}
-	where, args := []string{"account_id = ?"}, []any{accountID}
+	where, args := "account_id = ?", []any{accountID}
 	if f.Origin != "" {
-		where, args = append(where, "origin = ?"), append(args, f.Origin)
+		where, args = where+" AND origin = ?", append(args, f.Origin)
 	}
-	if p.After != nil {
-		where, args = append(where, "(created_at, id) < (?, ?)"), append(args, millis(p.After.Time), p.After.ID)
-	}
-	items, err := queryAll(ctx, q, scanDataSet,
-		`SELECT `+dataSetColumns+` FROM data_sets WHERE `+strings.Join(where, " AND ")+
-			` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, p.Limit+1)...)
-	if err != nil {
-		return store.Page[resource.DataSet]{}, err
-	}
-	return page(items, p.Limit, func(d resource.DataSet) store.Cursor {
+	return newestFirst(ctx, q, scanDataSet, dataSetColumns, "data_sets", where, args, p, func(d resource.DataSet) store.Cursor {
 		return store.Cursor{Time: d.CreatedAt, ID: d.ID}
-	}), nil
+	})
 }
 
 // Revisions.
@@ -357,22 +366,12 @@ func (q *queries) DeleteRevision(ctx context.Context, accountID, dataSetID, id s
 }
 
 func (q *queries) ListRevisions(ctx context.Context, accountID, dataSetID string, p store.PageRequest) (store.Page[resource.Revision], error) {
-	if err := checkPage(p); err != nil {
-		return store.Page[resource.Revision]{}, err
-	}
-	where, args := "account_id = ? AND data_set_id = ?", []any{accountID, dataSetID}
-	if p.After != nil {
-		where, args = where+" AND (created_at, id) < (?, ?)", append(args, millis(p.After.Time), p.After.ID)
-	}
-	items, err := queryAll(ctx, q, scanRevision,
-		`SELECT `+revisionColumns+` FROM revisions WHERE `+where+` ORDER BY created_at DESC, id DESC LIMIT ?`,
-		append(args, p.Limit+1)...)
-	if err != nil {
-		return store.Page[resource.Revision]{}, err
-	}
-	return page(items, p.Limit, func(r resource.Revision) store.Cursor {
-		return store.Cursor{Time: r.CreatedAt, ID: r.ID}
-	}), nil
+	return newestFirst(ctx, q, scanRevision, revisionColumns, "revisions",
+		"account_id = ? AND data_set_id = ?", []any{accountID, dataSetID}, p, revisionCursor)
+}
+
+func revisionCursor(r resource.Revision) store.Cursor {
+	return store.Cursor{Time: r.CreatedAt, ID: r.ID}
 }
 
 func scanCount(r scanner) (int, error) {
