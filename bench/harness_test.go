@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dataexchange/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/wharf-dev/wharf/internal/proctest"
 	"github.com/wharf-dev/wharf/internal/s3access"
 	"github.com/wharf-dev/wharf/internal/s3test"
 )
@@ -111,7 +111,7 @@ type wharf struct {
 	DataDir string
 	Client  *dataexchange.Client
 	cmd     *exec.Cmd
-	stderr  *syncBuffer
+	stderr  *proctest.Buffer
 	exited  chan struct{}
 }
 
@@ -134,7 +134,7 @@ func startWharf(tb testing.TB, env []string, args ...string) *wharf {
 	tb.Helper()
 	bin := wharfBinary(tb)
 	w := &wharf{DataDir: filepath.Join(tb.TempDir(), "wharf-data")}
-	port, err := freePort()
+	port, err := proctest.FreePort()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func startWharf(tb testing.TB, env []string, args ...string) *wharf {
 		"WHARF_ROOT_ACCESS_KEY_ID="+rootKeyID,
 		"WHARF_ROOT_SECRET_ACCESS_KEY="+rootSecret)
 	cmd.Env = append(cmd.Env, env...)
-	w.stderr = &syncBuffer{}
+	w.stderr = &proctest.Buffer{}
 	cmd.Stdout, cmd.Stderr = w.stderr, w.stderr
 	// A benchmark binary that dies (a -timeout, a kill) takes its servers
 	// with it.
@@ -506,32 +506,4 @@ func forEachParallel(n int, fn func(i int) error) error {
 	}
 	wg.Wait()
 	return first
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer is a bytes.Buffer safe for a process to write while a
-// benchmark reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
