@@ -143,7 +143,10 @@ func (f signedFixture) exportJob(t *testing.T, assetID string) (string, time.Tim
 func curl(t *testing.T, args ...string) (int, []byte) {
 	t.Helper()
 	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed")
+		if os.Getenv("WHARF_TEST_REQUIRE_CURL") == "1" {
+			t.Fatal("curl is not installed and WHARF_TEST_REQUIRE_CURL=1")
+		}
+		t.Skip("curl is not installed (set WHARF_TEST_REQUIRE_CURL=1 to fail instead)")
 	}
 	out := filepath.Join(t.TempDir(), "curl-out")
 	full := append([]string{"-sS", "-o", out, "-w", "%{http_code}"}, args...)
