@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -262,4 +263,20 @@ func TestConsolePagesAndSwitch(t *testing.T) {
 	require.Equal(t, "UnknownOperationException", exception)
 	_, err = off.sessionClient(cs).ListDataSets(context.Background(), &dataexchange.ListDataSetsInput{})
 	wantAWSError(t, "a session with the console off", err, "UnrecognizedClientException", "")
+}
+
+// With an S3 asset store, the console may fetch from the store's endpoint
+// (signed-URL uploads and downloads), and only from it besides itself.
+func TestConsoleCSPNamesTheS3AssetStore(t *testing.T) {
+	t.Parallel()
+	minio, env := s3Env(t)
+	bucket := minio.NewBucket(t)
+	s := startServer(t, backends[0], serverOptions{Env: env, Args: []string{"--asset-store", "s3://" + bucket + "/assets"}})
+	resp, err := http.Get(s.URL + "/console/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	origin, err := url.Parse(minio.URL)
+	require.NoError(t, err)
+	csp := resp.Header.Get("Content-Security-Policy")
+	require.Contains(t, csp, "connect-src 'self' http://"+origin.Host+";")
 }
