@@ -15,3 +15,7 @@ CREATE TABLE console_sessions (
     revoked_at    INTEGER
 );
 CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
+
+-- The console's jobs page lists an account's jobs in one state (ListJobs'
+-- state parameter, a Wharf extension), newest first.
+CREATE INDEX jobs_state_listing ON jobs (account_id, state, created_at DESC, id DESC);
