@@ -59,6 +59,7 @@ type serveFlags struct {
 	downloadExpiry    time.Duration
 	maxUploadSize     int64
 	apiEndpoints      []string
+	console           consoleFlags
 }
 
 func newServeCommand() *cobra.Command {
@@ -113,6 +114,7 @@ func newServeCommand() *cobra.Command {
 		"the largest upload a signed URL takes, in bytes (S3's limit for one PUT: 5 GiB)")
 	cmd.Flags().StringArrayVar(&f.apiEndpoints, "api-endpoint", nil,
 		"where SendApiAsset forwards the requests of an API Gateway API asset: API_ID=URL, repeatable (default https://API_ID.execute-api.REGION.amazonaws.com/STAGE)")
+	f.console.register(cmd)
 	return cmd
 }
 
@@ -235,13 +237,33 @@ func serve(ctx context.Context, f serveFlags) error {
 	defer func() { stopSweeping(); <-sweeping }()
 	logger.Info("housekeeping running", "audit_retention", f.auditRetention.String())
 
+	publicURL := f.publicURL
+	if publicURL == "" {
+		publicURL = defaultPublicURL(f.listen)
+	}
+	origin, err := signedURLOrigin(ctx, assets, publicURL)
+	if err != nil {
+		return err
+	}
+	sessions, consolePages, err := f.console.newConsole(ctx, st, sealer, f.region, origin)
+	if err != nil {
+		return err
+	}
+	verifierOpts := []auth.VerifierOption{}
+	var apiSessions api.Sessions
+	if sessions != nil {
+		verifierOpts = append(verifierOpts, auth.WithSessions(sessions))
+		apiSessions = sessions
+		logger.Info("console served", "path", "/console/", "session_duration", sessions.MaxDuration())
+	}
+
 	exchangeService := exchange.New(st, f.region)
 	handler := api.New(api.Config{
 		Service:       exchangeService,
 		Jobs:          jobService,
 		EventActions:  eventactions.New(st, exchangeService, jobService),
 		Metrics:       promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		Authenticator: auth.NewVerifier(keyring, f.region),
+		Authenticator: auth.NewVerifier(keyring, f.region, verifierOpts...),
 		Logger:        logger,
 		Region:        f.region,
 		Ready:         st.Ping,
@@ -249,6 +271,8 @@ func serve(ctx context.Context, f serveFlags) error {
 		SignedURLs:    signedURLs,
 		APIAssets:     &apiasset.Forwarder{Endpoints: endpoints},
 		AssetDetails:  assetURLs.Details,
+		Sessions:      apiSessions,
+		Console:       consolePages,
 	})
 	srv := &http.Server{
 		Handler:           handler,

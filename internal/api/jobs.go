@@ -62,6 +62,8 @@ func (s *server) listJobs(r *http.Request, account string) (int, any, error) {
 	q := r.URL.Query()
 	out, err := s.jobs.ListJobs(r.Context(), account, jobs.ListJobsInput{
 		DataSetID: q.Get("dataSetId"), RevisionID: q.Get("revisionId"), PageInput: page,
+		// Wharf extensions, for the console (docs/compatibility.md).
+		State: q.Get("state"), Type: q.Get("type"),
 	})
 	if err != nil {
 		return 0, nil, err

@@ -63,6 +63,12 @@ type Config struct {
 	// store under signedurl.PathPrefix, without SigV4: the URL's own
 	// signature authorizes the request.
 	SignedURLs http.Handler
+	// Sessions, when set, serves the console's session operations at
+	// /console/api/session (sessions.go).
+	Sessions Sessions
+	// Console, when set, serves the web console under /console/ (package
+	// console); /console redirects there.
+	Console http.Handler
 	// APIAssets forwards SendApiAsset requests; nil means a Forwarder
 	// with no configured endpoints (every API at API Gateway's address).
 	APIAssets *apiasset.Forwarder
@@ -84,6 +90,7 @@ type server struct {
 	apiAssets    *apiasset.Forwarder
 	assetDetails func(context.Context, resource.Asset) (json.RawMessage, error)
 	auditLog     AuditLog
+	sessions     Sessions
 }
 
 // New returns the API's HTTP handler. It panics on an incomplete Config, a
@@ -98,7 +105,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Jobs != nil && cfg.Jobs.Region() != cfg.Service.Region() {
 		panic(fmt.Sprintf("api: the jobs' region %q differs from the Service's region %q", cfg.Jobs.Region(), cfg.Service.Region()))
 	}
-	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, apiAssets: cfg.APIAssets, assetDetails: cfg.AssetDetails, auditLog: cfg.Audit}
+	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, apiAssets: cfg.APIAssets, assetDetails: cfg.AssetDetails, auditLog: cfg.Audit, sessions: cfg.Sessions}
 	if s.apiAssets == nil {
 		s.apiAssets = &apiasset.Forwarder{}
 	}
@@ -110,6 +117,32 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	if cfg.Console != nil {
+		mux.Handle("/console/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if rec, ok := w.(*recorder); ok {
+				rec.operation = "Console"
+			}
+			cfg.Console.ServeHTTP(w, r)
+		}))
+		mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
+	}
+	if s.sessions != nil {
+		noStore := func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "no-store") // the response carries credentials
+				h.ServeHTTP(w, r)
+			})
+		}
+		mux.Handle("POST "+sessionPath, noStore(s.operation("CreateConsoleSession", s.createConsoleSession)))
+		mux.Handle("DELETE "+sessionPath, noStore(s.operation("DeleteConsoleSession", s.deleteConsoleSession)))
+	}
+	if cfg.Console != nil || s.sessions != nil {
+		// The console's API paths are API paths: what no operation takes
+		// is an UnknownOperationException, never the console's page.
+		mux.Handle("/console/api/", s.operation("", func(r *http.Request, _ string) (int, any, error) {
+			return 0, nil, fault.New(fault.UnknownOperation, "no operation matches %s %s", r.Method, r.URL.EscapedPath())
+		}))
 	}
 	if cfg.SignedURLs != nil {
 		mux.Handle(signedurl.PathPrefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -271,6 +271,8 @@ func validateRootKey(cfg RootConfig) error {
 		return fmt.Errorf("auth: set both %s and %s, or neither", EnvRootAccessKeyID, EnvRootSecretAccessKey)
 	case !rootKeyIDPattern.MatchString(cfg.AccessKeyID):
 		return fmt.Errorf("auth: %s must be 3 to 128 letters, digits, '_', '.' or '-'", EnvRootAccessKeyID)
+	case IsSessionKey(cfg.AccessKeyID):
+		return fmt.Errorf("auth: %s must not start with %s, which names console sessions' keys", EnvRootAccessKeyID, SessionKeyPrefix)
 	case !rootSecretPattern.MatchString(cfg.SecretAccessKey):
 		return fmt.Errorf("auth: %s must be 8 to 128 printable ASCII characters without spaces", EnvRootSecretAccessKey)
 	}

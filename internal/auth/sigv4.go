@@ -44,6 +44,9 @@ const (
 type Principal struct {
 	AccountID   string
 	AccessKeyID string
+	// Session is true when a console session's credentials signed the
+	// request (AccessKeyID is then the session's, ASIA...).
+	Session bool
 }
 
 type principalKey struct{}
@@ -67,10 +70,11 @@ type SecretLookup interface {
 
 // Verifier checks SigV4 signatures on requests addressed to one region.
 type Verifier struct {
-	keys   SecretLookup
-	region string
-	now    func() time.Time
-	signer *v4.Signer
+	keys     SecretLookup
+	sessions SessionLookup // nil: no sessions (session.go)
+	region   string
+	now      func() time.Time
+	signer   *v4.Signer
 }
 
 // VerifierOption configures a Verifier.
@@ -95,9 +99,10 @@ func NewVerifier(keys SecretLookup, region string, opts ...VerifierOption) *Veri
 // (Authorization: AWS4-HMAC-SHA256 ..., as AWS SDKs and CLIs send it) and
 // returns who signed it. It reads the body to hash it and puts it back, so
 // the handler can read it again. Query-string (presigned) authentication is
-// not accepted. A session token (X-Amz-Security-Token) is covered by the
-// signature like any signed header but otherwise ignored: Wharf issues only
-// long-term keys.
+// not accepted. A console session's requests (session.go) must carry its
+// token in a signed X-Amz-Security-Token header; a long-term key's token,
+// if any, is covered by the signature like any signed header but otherwise
+// ignored.
 //
 // Authentication failures are *fault.Error values named as AWS names them.
 // Any other error (the store is unreachable, the body could not be read) is
@@ -111,12 +116,9 @@ func (v *Verifier) Authenticate(r *http.Request) (Principal, error) {
 	if err := v.checkTime(auth.date); err != nil {
 		return Principal{}, err
 	}
-	accountID, secret, err := v.keys.Lookup(r.Context(), auth.accessKeyID)
+	principal, secret, err := v.lookup(r, auth)
 	if err != nil {
-		if fault.As(err) != nil {
-			return Principal{}, err
-		}
-		return Principal{}, internal(err)
+		return Principal{}, err
 	}
 	payloadHash, err := hashBody(r)
 	if err != nil {
@@ -141,7 +143,7 @@ func (v *Verifier) Authenticate(r *http.Request) (Principal, error) {
 	if subtle.ConstantTimeCompare([]byte(signature), []byte(auth.signature)) != 1 {
 		return Principal{}, fault.New(fault.InvalidSignature, "%s", invalidSigText)
 	}
-	return Principal{AccountID: accountID, AccessKeyID: auth.accessKeyID}, nil
+	return principal, nil
 }
 
 // authorization is a parsed Authorization header.

@@ -31,6 +31,8 @@ const (
 	InvalidSignature           = "InvalidSignatureException"
 	IncompleteSignature        = "IncompleteSignatureException"
 	MissingAuthenticationToken = "MissingAuthenticationTokenException"
+	// ExpiredToken: a session's credentials were used after they expired.
+	ExpiredToken = "ExpiredTokenException"
 )
 
 var statusOf = map[string]int{
@@ -47,6 +49,7 @@ var statusOf = map[string]int{
 	InvalidSignature:           http.StatusForbidden,
 	IncompleteSignature:        http.StatusForbidden,
 	MissingAuthenticationToken: http.StatusForbidden,
+	ExpiredToken:               http.StatusForbidden,
 	// Request bodies over the cap package auth buffers to verify signatures.
 	"RequestEntityTooLargeException": http.StatusRequestEntityTooLarge,
 }

@@ -1,6 +1,8 @@
 // Package housekeeping runs the periodic clean-ups of `wharf serve` that
 // the job engine doesn't: removing deleted assets' bytes from the asset
-// store, and pruning the audit log past its retention.
+// store, pruning the audit log past its retention, and deleting console
+// sessions a day after they expired (until then, their requests are told
+// "expired" rather than "invalid").
 //
 // # Deleted asset bytes
 //
@@ -36,6 +38,10 @@ const (
 	DefaultBytesInterval = 10 * time.Second
 	// DefaultAuditInterval is how often the audit log is pruned.
 	DefaultAuditInterval = time.Hour
+
+	// ExpiredSessionGrace is how long an expired console session is kept
+	// before it is deleted.
+	ExpiredSessionGrace = 24 * time.Hour
 
 	batch = 500
 )
@@ -95,8 +101,14 @@ func (s *Sweeper) Run(ctx context.Context) {
 			s.cfg.Logger.Warn("housekeeping: prune the audit log", "error", err)
 		}
 	}
+	pruneSessions := func() {
+		if _, err := s.PruneSessions(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("housekeeping: delete expired console sessions", "error", err)
+		}
+	}
 	sweepBytes()
 	pruneAudit()
+	pruneSessions()
 	for {
 		select {
 		case <-ctx.Done():
@@ -105,6 +117,7 @@ func (s *Sweeper) Run(ctx context.Context) {
 			sweepBytes()
 		case <-auditTick.C:
 			pruneAudit()
+			pruneSessions()
 		}
 	}
 }
@@ -186,6 +199,26 @@ func (s *Sweeper) PruneAudit(ctx context.Context) (int, error) {
 		if n < batch {
 			if total > 0 {
 				s.cfg.Logger.Info("housekeeping: pruned the audit log", "records", total, "before", cutoff)
+			}
+			return total, nil
+		}
+	}
+}
+
+// PruneSessions deletes the console sessions that expired more than
+// ExpiredSessionGrace ago and reports how many.
+func (s *Sweeper) PruneSessions(ctx context.Context) (int, error) {
+	cutoff := time.Now().Add(-ExpiredSessionGrace)
+	total := 0
+	for {
+		n, err := s.cfg.Store.DeleteSessionsExpiredBefore(ctx, cutoff, batch)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n < batch {
+			if total > 0 {
+				s.cfg.Logger.Info("housekeeping: deleted expired console sessions", "sessions", total, "expired_before", cutoff)
 			}
 			return total, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -355,6 +356,50 @@ func TestPruneAudit(t *testing.T) {
 			left, err := st.ListAuditRecords(ctx, store.AuditFilter{Limit: 10})
 			if err != nil || len(left) != 2 {
 				t.Fatalf("records left: %d, %v; want 2", len(left), err)
+			}
+		})
+	}
+}
+
+// TestPruneSessions deletes the sessions expired more than a day ago and
+// keeps the others, revoked or not.
+func TestPruneSessions(t *testing.T) {
+	t.Parallel()
+	for _, db := range databases {
+		t.Run(db.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st, _ := db.open(t)
+			local, err := assetstore.NewLocal(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.InsertAccount(ctx, resource.Account{ID: owner, CreatedAt: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			ids := map[string]bool{} // id -> kept
+			for i, expiredAgo := range []time.Duration{48 * time.Hour, 25 * time.Hour, 23 * time.Hour, time.Minute, -time.Hour} {
+				id := fmt.Sprintf("ASIATEST%012d", i)
+				ids[id] = expiredAgo < housekeeping.ExpiredSessionGrace
+				if err := st.InsertSession(ctx, resource.Session{ID: id, AccountID: owner, ParentKeyID: "AKIA",
+					SealedSecret: []byte("s"), TokenHash: []byte("h"), CreatedAt: now.Add(-expiredAgo - time.Hour),
+					ExpiresAt: now.Add(-expiredAgo), RevokedAt: ptr(now.Add(-expiredAgo))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sw, err := housekeeping.New(housekeeping.Config{Store: st, Assets: local, Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := sw.PruneSessions(ctx); n != 2 || err != nil {
+				t.Fatalf("PruneSessions = %d, %v; want 2", n, err)
+			}
+			for id, kept := range ids {
+				_, err := st.GetSession(ctx, id)
+				if kept != (err == nil) {
+					t.Errorf("session %s: kept %v, GetSession: %v", id, kept, err)
+				}
 			}
 		})
 	}

@@ -35,6 +35,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -468,10 +469,14 @@ func (s *Service) CancelJob(ctx context.Context, account, jobID string) error {
 	return nil
 }
 
-// ListJobsInput is ListJobs' request; empty ids don't filter.
+// ListJobsInput is ListJobs' request; empty members don't filter. State
+// and Type are Wharf extensions (the console's jobs page filters with
+// them; AWS's ListJobs has no such parameters).
 type ListJobsInput struct {
 	DataSetID  string
 	RevisionID string
+	State      string
+	Type       string
 	exchange.PageInput
 }
 
@@ -486,11 +491,18 @@ func (s *Service) ListJobs(ctx context.Context, account string, in ListJobsInput
 	if in.RevisionID != "" && !resource.ValidID(in.RevisionID) {
 		return exchange.Page[JobView]{}, fault.Validationf("revisionId %q is not a valid id", in.RevisionID)
 	}
+	if in.State != "" && !slices.Contains(resource.JobStates, in.State) {
+		return exchange.Page[JobView]{}, fault.Validationf("state %q is not a job state (one of %s)", in.State, strings.Join(resource.JobStates, ", "))
+	}
+	if in.Type != "" && !slices.Contains(resource.JobTypes, in.Type) {
+		return exchange.Page[JobView]{}, fault.Validationf("type %q is not a job type (one of %s)", in.Type, strings.Join(resource.JobTypes, ", "))
+	}
 	req, err := exchange.NewPageRequest(listingJobs, in.PageInput)
 	if err != nil {
 		return exchange.Page[JobView]{}, err
 	}
-	filter := store.JobFilter{DataSetID: in.DataSetID, RevisionID: in.RevisionID, CreatedAfter: s.retentionCutoff()}
+	filter := store.JobFilter{DataSetID: in.DataSetID, RevisionID: in.RevisionID, State: in.State, Type: in.Type,
+		CreatedAfter: s.retentionCutoff()}
 	page, err := s.store.ListJobs(ctx, account, filter, req)
 	if err != nil {
 		return exchange.Page[JobView]{}, unexpected("list jobs", err)

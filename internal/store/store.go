@@ -55,6 +55,8 @@ type DataSetFilter struct {
 type JobFilter struct {
 	DataSetID    string
 	RevisionID   string
+	State        string // a resource.JobState*
+	Type         string // a resource.JobType*
 	CreatedAfter time.Time
 }
 
@@ -69,6 +71,17 @@ type Queries interface {
 	ListAccounts(ctx context.Context) ([]resource.Account, error)
 	InsertAccessKey(ctx context.Context, k resource.AccessKey) error
 	GetAccessKey(ctx context.Context, accessKeyID string) (resource.AccessKey, error)
+
+	// Console sessions (package auth), by their access key id.
+	// InsertSession is ErrNotFound if the account does not exist and
+	// ErrDuplicate if the id is taken. RevokeSession sets RevokedAt of a
+	// session not revoked yet, ErrNotFound if there is none.
+	// DeleteSessionsExpiredBefore deletes up to limit sessions that expired
+	// before before and returns how many it deleted.
+	InsertSession(ctx context.Context, s resource.Session) error
+	GetSession(ctx context.Context, id string) (resource.Session, error)
+	RevokeSession(ctx context.Context, id string, at time.Time) error
+	DeleteSessionsExpiredBefore(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// S3 profiles, one per account (package s3profiles). PutS3Profile
 	// inserts or replaces the account's profile (ErrNotFound if the

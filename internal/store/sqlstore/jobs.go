@@ -130,6 +130,12 @@ func (q *queries) ListJobs(ctx context.Context, accountID string, f store.JobFil
 	if f.RevisionID != "" {
 		where, args = append(where, "revision_id = ?"), append(args, f.RevisionID)
 	}
+	if f.State != "" {
+		where, args = append(where, "state = ?"), append(args, f.State)
+	}
+	if f.Type != "" {
+		where, args = append(where, "type = ?"), append(args, f.Type)
+	}
 	if !f.CreatedAfter.IsZero() {
 		where, args = append(where, "created_at > ?"), append(args, millis(f.CreatedAfter))
 	}

@@ -139,6 +139,10 @@ var jobTests = []test{
 			at := func(j *resource.Job) {
 				j.CreatedAt = base.Add(time.Duration(i%4) * time.Second)
 				j.DataSetID, j.RevisionID = dataSets[i%2], revisions[i%3]
+				j.State = []string{resource.JobStateWaiting, resource.JobStateCompleted, resource.JobStateError}[i%3]
+				if i%4 == 1 {
+					j.Type = resource.JobTypeExportAssetsToS3
+				}
 			}
 			all = append(all, e.job(account, at))
 			if i%5 == 0 {
@@ -166,6 +170,14 @@ var jobTests = []test{
 			{"revision", store.JobFilter{RevisionID: revisions[2]}, keep(func(j resource.Job) bool { return j.RevisionID == revisions[2] })},
 			{"both", store.JobFilter{DataSetID: dataSets[0], RevisionID: revisions[0]},
 				keep(func(j resource.Job) bool { return j.DataSetID == dataSets[0] && j.RevisionID == revisions[0] })},
+			{"state", store.JobFilter{State: resource.JobStateCompleted},
+				keep(func(j resource.Job) bool { return j.State == resource.JobStateCompleted })},
+			{"type", store.JobFilter{Type: resource.JobTypeExportAssetsToS3},
+				keep(func(j resource.Job) bool { return j.Type == resource.JobTypeExportAssetsToS3 })},
+			{"data set, state and type", store.JobFilter{DataSetID: dataSets[1], State: resource.JobStateError, Type: resource.JobTypeImportAssetsFromS3},
+				keep(func(j resource.Job) bool {
+					return j.DataSetID == dataSets[1] && j.State == resource.JobStateError && j.Type == resource.JobTypeImportAssetsFromS3
+				})},
 			{"created after", store.JobFilter{CreatedAfter: base.Add(time.Second)},
 				keep(func(j resource.Job) bool { return j.CreatedAt.After(base.Add(time.Second)) })},
 		} {

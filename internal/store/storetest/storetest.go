@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeletedBytes", deletedBytesTests},
 		{"EventActions", eventActionTests},
 		{"S3Profiles", s3ProfileTests},
+		{"Sessions", sessionTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,52 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/wharf-dev/wharf/internal/resource"
+	"github.com/wharf-dev/wharf/internal/store"
+)
+
+// Console sessions.
+
+const sessionColumns = `id, account_id, parent_key_id, sealed_secret, token_hash, created_at, expires_at, revoked_at`
+
+func (q *queries) InsertSession(ctx context.Context, s resource.Session) error {
+	_, err := q.exec(ctx, `INSERT INTO console_sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.AccountID, s.ParentKeyID, s.SealedSecret, s.TokenHash, millis(s.CreatedAt), millis(s.ExpiresAt),
+		nullMillis(s.RevokedAt))
+	return err
+}
+
+func scanSession(r scanner) (resource.Session, error) {
+	var s resource.Session
+	var created, expires int64
+	var revoked sql.NullInt64
+	if err := r.Scan(&s.ID, &s.AccountID, &s.ParentKeyID, &s.SealedSecret, &s.TokenHash, &created, &expires, &revoked); err != nil {
+		return s, err
+	}
+	s.CreatedAt, s.ExpiresAt, s.RevokedAt = fromMillis(created), fromMillis(expires), timeOrNil(revoked)
+	return s, nil
+}
+
+func (q *queries) GetSession(ctx context.Context, id string) (resource.Session, error) {
+	return queryOne(ctx, q, scanSession,
+		`SELECT `+sessionColumns+` FROM console_sessions WHERE id = ?`+q.lockClause(), id)
+}
+
+func (q *queries) RevokeSession(ctx context.Context, id string, at time.Time) error {
+	return q.execOne(ctx, `UPDATE console_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
+		millis(at), id)
+}
+
+func (q *queries) DeleteSessionsExpiredBefore(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit < 1 {
+		return 0, checkPage(store.PageRequest{Limit: limit})
+	}
+	// In batches, so that SQLite's one writer isn't held for long.
+	n, err := q.exec(ctx, `DELETE FROM console_sessions WHERE id IN (
+		SELECT id FROM console_sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`, millis(before), limit)
+	return int(n), err
+}
