@@ -199,11 +199,17 @@ func (c *console) refused(what, code string, do func()) {
 }
 
 // screenshots writes the page as name.png into WHARF_CONSOLE_SCREENSHOTS.
-func (c *console) screenshot(name string) {
+// With a selector, the element it names is scrolled into view first.
+func (c *console) screenshot(name string, sel ...string) {
 	c.t.Helper()
 	dir := os.Getenv("WHARF_CONSOLE_SCREENSHOTS")
 	if dir == "" {
 		return
+	}
+	if len(sel) > 0 {
+		c.p.MustEval(`(s) => document.querySelector(s).scrollIntoView({block: "center"})`, sel[0])
+	} else {
+		c.p.MustEval(`() => window.scrollTo(0, 0)`)
 	}
 	c.p.MustWaitStable()
 	b, err := c.p.Screenshot(false, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng})
@@ -316,7 +322,7 @@ func TestConsole(t *testing.T) {
 	c.el(`form[aria-label="Upload files"] input[type=file]`).MustSetFiles(file)
 	c.click(`form[aria-label="Upload files"] button[type=submit]`)
 	c.el(`.upload[data-phase="uploading"]`)
-	c.screenshot("upload")
+	c.screenshot("upload", `form[aria-label="Upload files"]`)
 	c.until("the import to complete", `() => !!document.querySelector('.upload[data-phase="done"]')`)
 	require.NoError(t, proto.NetworkEmulateNetworkConditions{Latency: 0, DownloadThroughput: -1, UploadThroughput: -1}.Call(c.p))
 	var seen [][2]int64
@@ -537,6 +543,14 @@ func TestConsole(t *testing.T) {
 	x.el(".error", "ResourceNotFoundException")
 	x.open("/console/data-grants?view=received")
 	x.el(".empty", "No data grants received")
+
+	if os.Getenv("WHARF_CONSOLE_SCREENSHOTS") != "" {
+		// A fuller list for the screenshot.
+		for _, d := range [][2]string{{"Port calls", "Vessel arrivals and departures, daily"}, {"Tide gauges", "Sea level every 6 minutes"}} {
+			_, err := root.CreateDataSet(ctx, &dataexchange.CreateDataSetInput{AssetType: "S3_SNAPSHOT", Name: aws.String(d[0]), Description: aws.String(d[1])})
+			require.NoError(t, err)
+		}
+	}
 
 	// The time from navigation to a listed page, as Chromium measures it.
 	c.open("/console/data-sets")
