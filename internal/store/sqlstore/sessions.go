@@ -41,6 +41,12 @@ func (q *queries) RevokeSession(ctx context.Context, id string, at time.Time) er
 		millis(at), id)
 }
 
+func (q *queries) RevokeAccountSessions(ctx context.Context, accountID string, at time.Time) (int, error) {
+	n, err := q.exec(ctx, `UPDATE console_sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL`,
+		millis(at), accountID)
+	return int(n), err
+}
+
 func (q *queries) DeleteSessionsExpiredBefore(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit < 1 {
 		return 0, checkPage(store.PageRequest{Limit: limit})
