@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/wharf-dev/wharf/internal/resource"
-	"github.com/wharf-dev/wharf/internal/store"
 )
 
 // Console sessions.
@@ -48,11 +47,5 @@ func (q *queries) RevokeAccountSessions(ctx context.Context, accountID string, a
 }
 
 func (q *queries) DeleteSessionsExpiredBefore(ctx context.Context, before time.Time, limit int) (int, error) {
-	if limit < 1 {
-		return 0, checkPage(store.PageRequest{Limit: limit})
-	}
-	// In batches, so that SQLite's one writer isn't held for long.
-	n, err := q.exec(ctx, `DELETE FROM console_sessions WHERE id IN (
-		SELECT id FROM console_sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`, millis(before), limit)
-	return int(n), err
+	return q.deleteBefore(ctx, "console_sessions", "expires_at", before, limit)
 }
