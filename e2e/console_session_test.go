@@ -185,8 +185,26 @@ func TestConsoleSessions(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, status)
 		require.Equal(t, "ValidationException", exception)
 
+		// An operator signs every session of an account out at once.
+		third := s.signIn(t, s.Root, "")
+		out, errOut, err := s.admin(t, "sessions", "revoke", "--account", s.Root.AccountID)
+		require.NoError(t, err, errOut)
+		var revoked struct {
+			AccountId string
+			Revoked   int
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &revoked), out)
+		require.Equal(t, 2, revoked.Revoked, "the live sessions were second and third") // cs was signed out
+		for _, c := range []consoleSession{second, third} {
+			_, err = s.sessionClient(c).ListDataSets(ctx, &dataexchange.ListDataSetsInput{})
+			wantAWSError(t, "after wharf sessions revoke", err, "UnrecognizedClientException", invalidTokenMessage)
+		}
+		_, errOut, err = s.admin(t, "sessions", "revoke", "--account", "999999999999")
+		require.Error(t, err, "revoking the sessions of a missing account")
+		require.Contains(t, errOut, "999999999999")
+
 		// The audit log shows the sign-in and sign-out.
-		out, errOut, err := s.admin(t, "audit", "--account", s.Root.AccountID, "--operation", "DeleteConsoleSession")
+		out, errOut, err = s.admin(t, "audit", "--account", s.Root.AccountID, "--operation", "DeleteConsoleSession")
 		require.NoError(t, err, errOut)
 		require.Contains(t, out, cs.Credentials.AccessKeyId)
 	})

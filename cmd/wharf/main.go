@@ -32,7 +32,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(), newAccountsCommand(), newKeysCommand(), newMigrateCommand(),
-		newUploadCommand(), newDownloadCommand(), newJobsCommand(), newAuditCommand())
+		newUploadCommand(), newDownloadCommand(), newJobsCommand(), newAuditCommand(), newSessionsCommand())
 	return root
 }
 

@@ -160,28 +160,41 @@ func (e *env) on(t *testing.T) *env {
 // none) and returns the response with its body read.
 func (e *env) do(method, path, keyID, body string) (*http.Response, []byte) {
 	e.t.Helper()
+	req := jsonRequest(e.t, e.ctx, method, e.srv.URL+path, body)
+	if keyID != "" {
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+keyID+"/20260101/us-east-1/dataexchange/aws4_request, SignedHeaders=host, Signature=00")
+	}
+	return roundTrip(e.t, e.srv.Client(), req)
+}
+
+// jsonRequest is a request with body ("" for none) as JSON.
+func jsonRequest(t *testing.T, ctx context.Context, method, url, body string) *http.Request {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(e.ctx, method, e.srv.URL+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
-		e.t.Fatal(err)
-	}
-	if keyID != "" {
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+keyID+"/20260101/us-east-1/dataexchange/aws4_request, SignedHeaders=host, Signature=00")
+		t.Fatal(err)
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := e.srv.Client().Do(req)
+	return req
+}
+
+// roundTrip sends req with client and returns the response with its body read.
+func roundTrip(t *testing.T, client *http.Client, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := client.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return resp, b
 }

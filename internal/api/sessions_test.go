@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -97,17 +96,7 @@ type response struct {
 // creds is nil).
 func (e *sessionEnv) do(method, path string, creds *aws.Credentials, body string) response {
 	e.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(e.ctx, method, e.srv.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req := jsonRequest(e.t, e.ctx, method, e.srv.URL+path, body)
 	if creds != nil {
 		sum := sha256.Sum256([]byte(body))
 		if err := v4.NewSigner().SignHTTP(e.ctx, *creds, req, hex.EncodeToString(sum[:]), auth.SigningName, region, time.Now()); err != nil {
@@ -116,15 +105,7 @@ func (e *sessionEnv) do(method, path string, creds *aws.Credentials, body string
 	}
 	client := e.srv.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := client.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	resp, b := roundTrip(e.t, client, req)
 	return response{status: resp.StatusCode, header: resp.Header, exception: resp.Header.Get("X-Amzn-ErrorType"), body: b}
 }
 

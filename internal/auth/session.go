@@ -107,6 +107,7 @@ type SessionStore interface {
 	InsertSession(ctx context.Context, s resource.Session) error
 	GetSession(ctx context.Context, id string) (resource.Session, error)
 	RevokeSession(ctx context.Context, id string, at time.Time) error
+	RevokeAccountSessions(ctx context.Context, accountID string, at time.Time) (int, error)
 }
 
 var _ SessionStore = store.Queries(nil)
@@ -235,6 +236,16 @@ func (s *Sessions) Revoke(ctx context.Context, p Principal) error {
 		return fmt.Errorf("auth: revoke session %s: %w", p.AccessKeyID, err)
 	}
 	return nil
+}
+
+// RevokeAccount ends every session of an account (an operator's
+// `wharf sessions revoke`) and returns how many were live.
+func (s *Sessions) RevokeAccount(ctx context.Context, accountID string) (int, error) {
+	n, err := s.store.RevokeAccountSessions(ctx, accountID, s.cfg.Now())
+	if err != nil {
+		return n, fmt.Errorf("auth: revoke the sessions of account %s: %w", accountID, err)
+	}
+	return n, nil
 }
 
 // LookupSession returns the account and secret of a live session whose

@@ -189,16 +189,22 @@ func (s *Sweeper) PruneAudit(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	cutoff := time.Now().Add(-s.cfg.AuditRetention)
+	return s.inBatches(ctx, cutoff, s.cfg.Store.DeleteAuditRecordsBefore, "housekeeping: pruned the audit log", "records")
+}
+
+// inBatches calls del with cutoff until it deletes less than a batch, and
+// logs the total under msg, counted as what.
+func (s *Sweeper) inBatches(ctx context.Context, cutoff time.Time, del func(context.Context, time.Time, int) (int, error), msg, what string) (int, error) {
 	total := 0
 	for {
-		n, err := s.cfg.Store.DeleteAuditRecordsBefore(ctx, cutoff, batch)
+		n, err := del(ctx, cutoff, batch)
 		total += n
 		if err != nil {
 			return total, err
 		}
 		if n < batch {
 			if total > 0 {
-				s.cfg.Logger.Info("housekeeping: pruned the audit log", "records", total, "before", cutoff)
+				s.cfg.Logger.Info(msg, what, total, "before", cutoff)
 			}
 			return total, nil
 		}
@@ -209,18 +215,5 @@ func (s *Sweeper) PruneAudit(ctx context.Context) (int, error) {
 // ExpiredSessionGrace ago and reports how many.
 func (s *Sweeper) PruneSessions(ctx context.Context) (int, error) {
 	cutoff := time.Now().Add(-ExpiredSessionGrace)
-	total := 0
-	for {
-		n, err := s.cfg.Store.DeleteSessionsExpiredBefore(ctx, cutoff, batch)
-		total += n
-		if err != nil {
-			return total, err
-		}
-		if n < batch {
-			if total > 0 {
-				s.cfg.Logger.Info("housekeeping: deleted expired console sessions", "sessions", total, "expired_before", cutoff)
-			}
-			return total, nil
-		}
-	}
+	return s.inBatches(ctx, cutoff, s.cfg.Store.DeleteSessionsExpiredBefore, "housekeeping: deleted expired console sessions", "sessions")
 }

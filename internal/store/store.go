@@ -75,12 +75,15 @@ type Queries interface {
 	// Console sessions (package auth), by their access key id.
 	// InsertSession is ErrNotFound if the account does not exist and
 	// ErrDuplicate if the id is taken. RevokeSession sets RevokedAt of a
-	// session not revoked yet, ErrNotFound if there is none.
+	// session not revoked yet, ErrNotFound if there is none;
+	// RevokeAccountSessions does so for every session of the account and
+	// returns how many it revoked.
 	// DeleteSessionsExpiredBefore deletes up to limit sessions that expired
 	// before before and returns how many it deleted.
 	InsertSession(ctx context.Context, s resource.Session) error
 	GetSession(ctx context.Context, id string) (resource.Session, error)
 	RevokeSession(ctx context.Context, id string, at time.Time) error
+	RevokeAccountSessions(ctx context.Context, accountID string, at time.Time) (int, error)
 	DeleteSessionsExpiredBefore(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// S3 profiles, one per account (package s3profiles). PutS3Profile

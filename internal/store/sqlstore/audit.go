@@ -47,11 +47,17 @@ func (q *queries) ListAuditRecords(ctx context.Context, f store.AuditFilter) ([]
 }
 
 func (q *queries) DeleteAuditRecordsBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	return q.deleteBefore(ctx, "audit_log", "at", cutoff, limit)
+}
+
+// deleteBefore deletes up to limit rows of table whose column (a time) is
+// before cutoff, the earliest first, and returns how many it deleted. Callers
+// go in batches, so that SQLite's one writer isn't held for long.
+func (q *queries) deleteBefore(ctx context.Context, table, column string, cutoff time.Time, limit int) (int, error) {
 	if limit < 1 {
 		return 0, checkPage(store.PageRequest{Limit: limit})
 	}
-	// In batches, so that SQLite's one writer isn't held for long.
-	n, err := q.exec(ctx, `DELETE FROM audit_log WHERE id IN (
-		SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)`, millis(cutoff), limit)
+	n, err := q.exec(ctx, `DELETE FROM `+table+` WHERE id IN (
+		SELECT id FROM `+table+` WHERE `+column+` < ? ORDER BY `+column+` LIMIT ?)`, millis(cutoff), limit)
 	return int(n), err
 }

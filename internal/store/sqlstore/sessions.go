@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/wharf-dev/wharf/internal/resource"
-	"github.com/wharf-dev/wharf/internal/store"
 )
 
 // Console sessions.
@@ -41,12 +40,12 @@ func (q *queries) RevokeSession(ctx context.Context, id string, at time.Time) er
 		millis(at), id)
 }
 
-func (q *queries) DeleteSessionsExpiredBefore(ctx context.Context, before time.Time, limit int) (int, error) {
-	if limit < 1 {
-		return 0, checkPage(store.PageRequest{Limit: limit})
-	}
-	// In batches, so that SQLite's one writer isn't held for long.
-	n, err := q.exec(ctx, `DELETE FROM console_sessions WHERE id IN (
-		SELECT id FROM console_sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`, millis(before), limit)
+func (q *queries) RevokeAccountSessions(ctx context.Context, accountID string, at time.Time) (int, error) {
+	n, err := q.exec(ctx, `UPDATE console_sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL`,
+		millis(at), accountID)
 	return int(n), err
+}
+
+func (q *queries) DeleteSessionsExpiredBefore(ctx context.Context, before time.Time, limit int) (int, error) {
+	return q.deleteBefore(ctx, "console_sessions", "expires_at", before, limit)
 }

@@ -43,6 +43,42 @@ var sessionTests = []test{
 		wantEqual(t, "GetSession after a second revocation", got, s, err)
 		wantErr(t, "RevokeSession of a missing session", e.s.RevokeSession(e.ctx, "ASIAMISSING", e.now()), store.ErrNotFound)
 	}},
+	{"RevokeAccountSessions", func(t *testing.T, e *env) {
+		a, b := e.account(), e.account()
+		var live []resource.Session
+		for range 3 {
+			s := e.newSession(a.ID, time.Hour)
+			e.must(e.s.InsertSession(e.ctx, s))
+			live = append(live, s)
+		}
+		first := e.now()
+		e.must(e.s.RevokeSession(e.ctx, live[0].ID, first))
+		other := e.newSession(b.ID, time.Hour)
+		e.must(e.s.InsertSession(e.ctx, other))
+
+		at := e.now()
+		n, err := e.s.RevokeAccountSessions(e.ctx, a.ID, at)
+		if err != nil || n != 2 {
+			t.Fatalf("RevokeAccountSessions = %d, %v; want 2", n, err)
+		}
+		for i, s := range live {
+			got, err := e.s.GetSession(e.ctx, s.ID)
+			want := at
+			if i == 0 {
+				want = first // revoked before: its time stays
+			}
+			if err != nil || got.RevokedAt == nil || !got.RevokedAt.Equal(want) {
+				t.Errorf("session %d: RevokedAt %v, %v; want %s", i, got.RevokedAt, err, want)
+			}
+		}
+		got, err := e.s.GetSession(e.ctx, other.ID)
+		if err != nil || got.RevokedAt != nil {
+			t.Errorf("another account's session: RevokedAt %v, %v", got.RevokedAt, err)
+		}
+		if n, err := e.s.RevokeAccountSessions(e.ctx, a.ID, e.now()); err != nil || n != 0 {
+			t.Errorf("RevokeAccountSessions again = %d, %v; want 0", n, err)
+		}
+	}},
 	{"MissingAccount", func(t *testing.T, e *env) {
 		err := e.s.InsertSession(e.ctx, e.newSession(newAccountID(), time.Hour))
 		wantErr(t, "InsertSession for a missing account", err, store.ErrNotFound)

@@ -15,6 +15,7 @@ CREATE TABLE console_sessions (
     revoked_at    INTEGER
 );
 CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
+CREATE INDEX console_sessions_account ON console_sessions (account_id);
 
 -- The console's jobs page lists an account's jobs in one state (ListJobs'
 -- state parameter, a Wharf extension), newest first.
