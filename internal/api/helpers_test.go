@@ -160,6 +160,12 @@ func (e *env) on(t *testing.T) *env {
 // none) and returns the response with its body read.
 func (e *env) do(method, path, keyID, body string) (*http.Response, []byte) {
 	e.t.Helper()
+	return e.doWith(method, path, keyID, body, nil)
+}
+
+// doWith is do with more request headers.
+func (e *env) doWith(method, path, keyID, body string, headers map[string]string) (*http.Response, []byte) {
+	e.t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -173,6 +179,9 @@ func (e *env) do(method, path, keyID, body string) (*http.Response, []byte) {
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := e.srv.Client().Do(req)
 	if err != nil {

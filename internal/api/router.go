@@ -71,6 +71,10 @@ type Config struct {
 	// members signed at each read (ApiSpecificationDownloadUrl);
 	// jobtypes.AssetURLs.Details is one.
 	AssetDetails func(ctx context.Context, a resource.Asset) (json.RawMessage, error)
+	// BodyReadTimeout is how long an operation's request body may take to
+	// arrive; 0 means DefaultBodyReadTimeout. Signed URLs keep their own
+	// (package signedurl).
+	BodyReadTimeout time.Duration
 }
 
 type server struct {
@@ -84,6 +88,7 @@ type server struct {
 	apiAssets    *apiasset.Forwarder
 	assetDetails func(context.Context, resource.Asset) (json.RawMessage, error)
 	auditLog     AuditLog
+	bodyTimeout  time.Duration
 }
 
 // New returns the API's HTTP handler. It panics on an incomplete Config, a
@@ -98,7 +103,8 @@ func New(cfg Config) http.Handler {
 	if cfg.Jobs != nil && cfg.Jobs.Region() != cfg.Service.Region() {
 		panic(fmt.Sprintf("api: the jobs' region %q differs from the Service's region %q", cfg.Jobs.Region(), cfg.Service.Region()))
 	}
-	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, apiAssets: cfg.APIAssets, assetDetails: cfg.AssetDetails, auditLog: cfg.Audit}
+	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, apiAssets: cfg.APIAssets, assetDetails: cfg.AssetDetails, auditLog: cfg.Audit,
+		bodyTimeout: bodyReadTimeout(cfg.BodyReadTimeout)}
 	if s.apiAssets == nil {
 		s.apiAssets = &apiasset.Forwarder{}
 	}
@@ -236,6 +242,11 @@ func (s *server) operation(name string, handle operationFunc) http.Handler {
 			rec = &recorder{ResponseWriter: w}
 		}
 		rec.operation = name
+		if err := s.readBody(rec, r, name); err != nil {
+			s.writeError(rec, r, err)
+			s.audit(r, rec, claimedAccessKey(r))
+			return
+		}
 		p, err := s.authn.Authenticate(r)
 		if err != nil {
 			s.writeError(rec, r, err)
@@ -308,6 +319,10 @@ func (rec *recorder) WriteHeader(status int) {
 	}
 	rec.ResponseWriter.WriteHeader(status)
 }
+
+// Unwrap lets http.ResponseController reach the connection (read
+// deadlines, flushes).
+func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
 func (rec *recorder) Write(b []byte) (int, error) {
 	if rec.status == 0 {
