@@ -167,7 +167,7 @@ func newRequest(t *testing.T, method, target string, body []byte) *http.Request 
 }
 
 // sdkSign signs req with the SDK's signer, as the Go SDK does.
-func sdkSign(t *testing.T, req *http.Request, body []byte, c auth.Credentials, region, service string, at time.Time) {
+func sdkSign(t testing.TB, req *http.Request, body []byte, c auth.Credentials, region, service string, at time.Time) {
 	t.Helper()
 	creds := aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}
 	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, sha256Hex(body), service, region, at); err != nil {

@@ -31,7 +31,7 @@ const (
 
 var masterKey = bytes.Repeat([]byte{7}, 32)
 
-func newSigner(t *testing.T, now *time.Time) *signedurl.Signer {
+func newSigner(t testing.TB, now *time.Time) *signedurl.Signer {
 	t.Helper()
 	s, err := signedurl.NewSigner(masterKey, "http://wharf.example:8686")
 	if err != nil {
@@ -46,7 +46,7 @@ func md5b64(b []byte) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
-func mustKey(t *testing.T, ids ...string) assetstore.Key {
+func mustKey(t testing.TB, ids ...string) assetstore.Key {
 	t.Helper()
 	k, err := assetstore.NewKey(acct, ids...)
 	if err != nil {
