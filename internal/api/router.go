@@ -234,7 +234,8 @@ func New(cfg Config) http.Handler {
 // the success status and the body to encode (nil for none).
 type operationFunc func(r *http.Request, account string) (status int, body any, err error)
 
-// operation authenticates the request, then runs handle and writes its result.
+// operation reads the request body (readBody), authenticates the request,
+// then runs handle and writes its result.
 func (s *server) operation(name string, handle operationFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec, ok := w.(*recorder)

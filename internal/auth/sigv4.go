@@ -101,9 +101,10 @@ func NewVerifier(keys SecretLookup, region string, opts ...VerifierOption) *Veri
 // signature like any signed header but otherwise ignored: Wharf issues only
 // long-term keys.
 //
-// Authentication failures are *fault.Error values named as AWS names them.
-// Any other error (the store is unreachable, the body could not be read) is
-// an internal failure: errors.As finds an InternalServerException in it,
+// Authentication failures are *fault.Error values named as AWS names them;
+// so are bodies that can't be read (SerializationException) or are too
+// large (RequestEntityTooLargeException). Any other error (the store is
+// unreachable) is an internal failure: errors.As finds an InternalServerException in it,
 // and its text carries the cause for the log.
 func (v *Verifier) Authenticate(r *http.Request) (Principal, error) {
 	auth, err := v.parse(r)
