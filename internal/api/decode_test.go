@@ -88,6 +88,8 @@ func TestBodiesDecodeAsAWSDoes(t *testing.T) {
 		{"nested names in a job's runner: Details.ImportAssetsFromS3.AssetSources[].key", "POST", "/v1/jobs",
 			`{"Type":"IMPORT_ASSETS_FROM_S3","Details":{"ImportAssetsFromS3":{"DataSetId":"` + dsID + `","RevisionId":"` + revID + `","AssetSources":[{"Bucket":"bucket","key":"k"}]}}}`,
 			400, "ValidationException", "Key"},
+		{"nested names in notification details: deprecation is not Deprecation", "POST", dsPath + "/notification",
+			`{"Type":"DEPRECATION","Details":{"deprecation":{}}}`, 202, "", "{}"},
 		{"unknown members are ignored", "PATCH", revPath, `{"Comment":"new comment","Unknown":{"deep":[1,null]},"Finalized2":true}`, 200, "", `"Comment":"new comment"`},
 	}
 	for _, c := range member {
