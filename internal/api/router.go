@@ -5,7 +5,8 @@
 // Layout: this file routes and wraps every request; one file per resource
 // holds its operations (datasets.go, revisions.go, assets.go, tags.go,
 // jobs.go, grants.go);
-// shapes.go has the wire structs and errors.go the error responses.
+// shapes.go has the wire structs, body.go reads and decodes request bodies
+// and errors.go writes the error responses.
 package api
 
 import (
