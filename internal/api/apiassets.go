@@ -8,7 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/wharf-dev/wharf/internal/apiasset"
 	"github.com/wharf-dev/wharf/internal/exchange"
@@ -66,23 +69,14 @@ func (s *server) sendApiAsset(r *http.Request, account string) (int, any, error)
 		return 0, nil, fmt.Errorf("api: asset %s has invalid API details: %v", a.ID, err)
 	}
 
-	method := r.Method
-	if m := h.Get(headerMethod); m != "" {
-		method = strings.ToUpper(m)
-	}
-	path := h.Get(headerPath)
-	if path == "" {
-		path = strings.TrimPrefix(r.URL.EscapedPath(), "/v1")
-	}
-	if path == "" || path[0] != '/' {
-		path = "/" + path
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, apiasset.MaxBodySize+1))
+	method, path, err := apiTarget(r)
 	if err != nil {
-		return 0, nil, fault.New(fault.Serialization, "reading the request body: %v", err)
+		return 0, nil, err
 	}
-	if len(body) > apiasset.MaxBodySize {
-		return 0, nil, fault.Validationf("the request body is over %d MB, the limit of API assets", apiasset.MaxBodySize>>20)
+	// readBody has read the body (at most maxAPIAssetBody bytes).
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return 0, nil, fault.New(fault.Serialization, "the request body could not be read: %v", err)
 	}
 	headers := http.Header{}
 	for name, values := range h {
@@ -107,6 +101,30 @@ func (s *server) sendApiAsset(r *http.Request, account string) (int, any, error)
 			details.ApiGatewayApiAsset.ApiId, resp.ContentLength, apiasset.MaxBodySize>>20)
 	}
 	return resp.StatusCode, apiResponse{resp}, nil
+}
+
+// apiTarget is the method and path SendApiAsset calls: the
+// x-amzn-dataexchange-http-method and -path headers, else the request's
+// own verb and the path after /v1. A method that is not an HTTP token
+// ("G ET") or a path that is not a URL path is a ValidationException.
+func apiTarget(r *http.Request) (method, path string, err error) {
+	method = r.Method
+	if m := r.Header.Get(headerMethod); m != "" {
+		if !httpguts.ValidHeaderFieldName(m) { // the token rule, as for methods
+			return "", "", fault.Validationf("%s %q is not an HTTP method", strings.ToLower(headerMethod), m)
+		}
+		method = strings.ToUpper(m)
+	}
+	path = r.Header.Get(headerPath)
+	if path == "" {
+		path = strings.TrimPrefix(r.URL.EscapedPath(), "/v1")
+	} else if u, perr := url.Parse(path); perr != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" {
+		return "", "", fault.Validationf("%s %q is not a URL path", strings.ToLower(headerPath), path)
+	}
+	if path == "" || path[0] != '/' {
+		path = "/" + path
+	}
+	return method, path, nil
 }
 
 // apiResponse is an API's answer, streamed to the client as it came (the

@@ -259,3 +259,71 @@ func TestParseEndpoint(t *testing.T) {
 		t.Errorf("default endpoint %q", got)
 	}
 }
+
+// apiAsset makes an API_GATEWAY_API asset of account A's whose API is at
+// endpoint, and returns the SendApiAsset headers that name it.
+func (e *env) apiAsset(endpoint string) map[string]string {
+	e.t.Helper()
+	ds, err := e.a.CreateDataSet(e.ctx, &dataexchange.CreateDataSetInput{Name: aws.String("api"), Description: aws.String("api"), AssetType: "API_GATEWAY_API"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	rev := e.revision(e.a, aws.ToString(ds.Id))
+	details, _ := json.Marshal(map[string]any{"ApiGatewayApiAsset": apiasset.Details{ApiEndpoint: endpoint, ApiId: "a1b2c3d4e5",
+		ApiName: "Weather", ProtocolType: "REST", Stage: "prod"}})
+	now := resource.Now()
+	a := resource.Asset{AccountID: accountA, DataSetID: *ds.Id, RevisionID: *rev.Id, ID: resource.NewID(), Name: "Weather",
+		AssetType: resource.AssetTypeAPIGatewayAPI, Details: details, CreatedAt: now, UpdatedAt: now}
+	if err := e.st.InsertAsset(e.ctx, a); err != nil {
+		e.t.Fatal(err)
+	}
+	return map[string]string{"X-Amzn-Dataexchange-Data-Set-Id": a.DataSetID, "X-Amzn-Dataexchange-Revision-Id": a.RevisionID,
+		"X-Amzn-Dataexchange-Asset-Id": a.ID}
+}
+
+// TestSendApiAssetRefusesBadTargets: a method that is not an HTTP token or
+// a path that is not a URL path is the client's error, and no request
+// reaches the API.
+func TestSendApiAssetRefusesBadTargets(t *testing.T) {
+	t.Parallel()
+	up := newUpstream(t)
+	e := newEnv(t)
+	headers := e.apiAsset(up.srv.URL)
+	for _, c := range []struct{ header, value string }{
+		{"X-Amzn-Dataexchange-Http-Method", "G ET"},
+		{"X-Amzn-Dataexchange-Http-Method", "GET/"},
+		{"X-Amzn-Dataexchange-Http-Method", "GE(T)"},
+		{"X-Amzn-Dataexchange-Path", "/bad%zzescape"},
+		{"X-Amzn-Dataexchange-Path", "http://elsewhere.example/x"},
+		{"X-Amzn-Dataexchange-Path", "//elsewhere.example/x"},
+	} {
+		h := map[string]string{c.header: c.value}
+		for k, v := range headers {
+			h[k] = v
+		}
+		resp, b := e.doWith("POST", "/v1", keyA, "", h)
+		if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-ErrorType") != "ValidationException" || !strings.Contains(string(b), strings.ToLower(c.header)) {
+			t.Errorf("%s: %s: %d %s %s, want 400 ValidationException naming the header", c.header, c.value, resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), b)
+		}
+	}
+	up.mu.Lock()
+	if len(up.got) != 0 {
+		t.Errorf("the API got %d requests", len(up.got))
+	}
+	up.mu.Unlock()
+	if strings.Contains(e.logs.String(), `"level":"ERROR"`) {
+		t.Errorf("an ERROR was logged:\n%s", e.logs)
+	}
+	// A good method in lower case is the method in upper case.
+	h := map[string]string{"X-Amzn-Dataexchange-Http-Method": "put", "X-Amzn-Dataexchange-Path": "/cities"}
+	for k, v := range headers {
+		h[k] = v
+	}
+	resp, b := e.doWith("POST", "/v1", keyA, "rain", h)
+	if resp.StatusCode != 200 {
+		t.Fatalf("SendApiAsset: %d %s", resp.StatusCode, b)
+	}
+	if r, body := up.last(t); r.Method != "PUT" || r.URL.Path != "/cities" || body != "rain" {
+		t.Errorf("the API got %s %s %q", r.Method, r.URL, body)
+	}
+}

@@ -35,6 +35,13 @@ func (noS3) Resolve(context.Context, string) (*s3access.Endpoint, error) {
 // started stay IN_PROGRESS), on st.
 func newEventActionsEnv(t *testing.T, st store.Store) *env {
 	t.Helper()
+	return newEventActionsEnvWith(t, st, nil)
+}
+
+// newEventActionsEnvWith is newEventActionsEnv with the API's Config
+// changed by tweak (when not nil) before the server starts.
+func newEventActionsEnvWith(t *testing.T, st store.Store, tweak func(e *env, cfg *api.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	assets, err := assetstore.NewLocal(filepath.Join(t.TempDir(), "assets"))
 	if err != nil {
@@ -50,14 +57,18 @@ func newEventActionsEnv(t *testing.T, st store.Store) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, ctx: ctx, st: st, svc: exchange.New(st, region), logs: &proctest.Buffer{}}
-	e.srv = httptest.NewServer(api.New(api.Config{
+	cfg := api.Config{
 		Service:       e.svc,
 		Jobs:          js,
 		EventActions:  eventactions.New(st, e.svc, js),
 		Authenticator: keyAuthenticator{keyA: accountA, keyB: accountB},
 		Logger:        logger,
 		Region:        region,
-	}))
+	}
+	if tweak != nil {
+		tweak(e, &cfg)
+	}
+	e.srv = httptest.NewServer(api.New(cfg))
 	t.Cleanup(e.srv.Close)
 	e.a, e.b = e.client(keyA), e.client(keyB)
 	return e

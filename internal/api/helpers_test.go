@@ -160,9 +160,18 @@ func (e *env) on(t *testing.T) *env {
 // none) and returns the response with its body read.
 func (e *env) do(method, path, keyID, body string) (*http.Response, []byte) {
 	e.t.Helper()
+	return e.doWith(method, path, keyID, body, nil)
+}
+
+// doWith is do with more request headers.
+func (e *env) doWith(method, path, keyID, body string, headers map[string]string) (*http.Response, []byte) {
+	e.t.Helper()
 	req := jsonRequest(e.t, e.ctx, method, e.srv.URL+path, body)
 	if keyID != "" {
 		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+keyID+"/20260101/us-east-1/dataexchange/aws4_request, SignedHeaders=host, Signature=00")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	return roundTrip(e.t, e.srv.Client(), req)
 }

@@ -5,7 +5,8 @@
 // Layout: this file routes and wraps every request; one file per resource
 // holds its operations (datasets.go, revisions.go, assets.go, tags.go,
 // jobs.go, grants.go);
-// shapes.go has the wire structs and errors.go the error responses.
+// shapes.go has the wire structs, body.go reads and decodes request bodies
+// and errors.go writes the error responses.
 package api
 
 import (
@@ -77,6 +78,10 @@ type Config struct {
 	// members signed at each read (ApiSpecificationDownloadUrl);
 	// jobtypes.AssetURLs.Details is one.
 	AssetDetails func(ctx context.Context, a resource.Asset) (json.RawMessage, error)
+	// BodyReadTimeout is how long an operation's request body may take to
+	// arrive; 0 means DefaultBodyReadTimeout. Signed URLs keep their own
+	// (package signedurl).
+	BodyReadTimeout time.Duration
 }
 
 type server struct {
@@ -91,6 +96,7 @@ type server struct {
 	assetDetails func(context.Context, resource.Asset) (json.RawMessage, error)
 	auditLog     AuditLog
 	sessions     Sessions
+	bodyTimeout  time.Duration
 }
 
 // New returns the API's HTTP handler. It panics on an incomplete Config, a
@@ -105,7 +111,8 @@ func New(cfg Config) http.Handler {
 	if cfg.Jobs != nil && cfg.Jobs.Region() != cfg.Service.Region() {
 		panic(fmt.Sprintf("api: the jobs' region %q differs from the Service's region %q", cfg.Jobs.Region(), cfg.Service.Region()))
 	}
-	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, apiAssets: cfg.APIAssets, assetDetails: cfg.AssetDetails, auditLog: cfg.Audit, sessions: cfg.Sessions}
+	s := &server{svc: cfg.Service, jobs: cfg.Jobs, eventActions: cfg.EventActions, authn: cfg.Authenticator, log: cfg.Logger, ready: cfg.Ready, apiAssets: cfg.APIAssets, assetDetails: cfg.AssetDetails, auditLog: cfg.Audit, sessions: cfg.Sessions,
+		bodyTimeout: bodyReadTimeout(cfg.BodyReadTimeout)}
 	if s.apiAssets == nil {
 		s.apiAssets = &apiasset.Forwarder{}
 	}
@@ -261,7 +268,8 @@ func New(cfg Config) http.Handler {
 // the success status and the body to encode (nil for none).
 type operationFunc func(r *http.Request, account string) (status int, body any, err error)
 
-// operation authenticates the request, then runs handle and writes its result.
+// operation reads the request body (readBody), authenticates the request,
+// then runs handle and writes its result.
 func (s *server) operation(name string, handle operationFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec, ok := w.(*recorder)
@@ -269,6 +277,11 @@ func (s *server) operation(name string, handle operationFunc) http.Handler {
 			rec = &recorder{ResponseWriter: w}
 		}
 		rec.operation = name
+		if err := s.readBody(rec, r, name); err != nil {
+			s.writeError(rec, r, err)
+			s.audit(r, rec, claimedAccessKey(r))
+			return
+		}
 		p, err := s.authn.Authenticate(r)
 		if err != nil {
 			s.writeError(rec, r, err)
@@ -341,6 +354,10 @@ func (rec *recorder) WriteHeader(status int) {
 	}
 	rec.ResponseWriter.WriteHeader(status)
 }
+
+// Unwrap lets http.ResponseController reach the connection (read
+// deadlines, flushes).
+func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
 func (rec *recorder) Write(b []byte) (int, error) {
 	if rec.status == 0 {

@@ -1,10 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -195,33 +192,6 @@ func listOut[V, S any](items []V, shape func(V) S) []S {
 // operations spell the member in lower case.
 type tagsShape struct {
 	Tags map[string]string `json:"tags"`
-}
-
-// maxBodyBytes bounds request bodies; the largest valid one (a 16384
-// character description and 50 tags) is far smaller.
-const maxBodyBytes = 1 << 20
-
-// decodeBody reads a JSON request body into v. An empty body is an empty
-// object: clients send none when they set no member.
-func decodeBody(r *http.Request, v any) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-	if err != nil {
-		return fault.New(fault.Serialization, "reading the request body: %v", err)
-	}
-	if len(b) > maxBodyBytes {
-		return fault.New(fault.Serialization, "the request body is larger than %d bytes", maxBodyBytes)
-	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return fault.New(fault.Serialization, "the request body is not valid: member %s can't be a JSON %s", typeErr.Field, typeErr.Value)
-		}
-		return fault.New(fault.Serialization, "the request body is not valid JSON: %v", err)
-	}
-	return nil
 }
 
 // pageInput reads the maxResults and nextToken query parameters.

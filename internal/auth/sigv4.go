@@ -25,13 +25,15 @@ import (
 const (
 	// SigningName is the service name in the SigV4 credential scope.
 	SigningName = "dataexchange"
-	// MaxBodyBytes caps request bodies: Authenticate buffers the body to hash it.
-	MaxBodyBytes = 16 << 20
+	// MaxBodyBytes caps request bodies: Authenticate buffers the body to
+	// hash it. It is the largest body an operation takes (SendApiAsset's
+	// 10 MB); package api caps each operation's body before this.
+	MaxBodyBytes = 10 << 20
 	// MaxClockSkew is how far X-Amz-Date may be from the server's clock.
 	MaxClockSkew = 15 * time.Minute
 
 	// RequestEntityTooLarge is the exception for bodies over MaxBodyBytes (413).
-	RequestEntityTooLarge = "RequestEntityTooLargeException"
+	RequestEntityTooLarge = fault.RequestEntityTooLarge
 
 	algorithm      = "AWS4-HMAC-SHA256"
 	amzDateLayout  = "20060102T150405Z"
@@ -104,9 +106,10 @@ func NewVerifier(keys SecretLookup, region string, opts ...VerifierOption) *Veri
 // if any, is covered by the signature like any signed header but otherwise
 // ignored.
 //
-// Authentication failures are *fault.Error values named as AWS names them.
-// Any other error (the store is unreachable, the body could not be read) is
-// an internal failure: errors.As finds an InternalServerException in it,
+// Authentication failures are *fault.Error values named as AWS names them;
+// so are bodies that can't be read (SerializationException) or are too
+// large (RequestEntityTooLargeException). Any other error (the store is
+// unreachable) is an internal failure: errors.As finds an InternalServerException in it,
 // and its text carries the cause for the log.
 func (v *Verifier) Authenticate(r *http.Request) (Principal, error) {
 	auth, err := v.parse(r)
@@ -294,7 +297,9 @@ func (v *Verifier) checkTime(signed time.Time) error {
 }
 
 // hashBody reads the body (at most MaxBodyBytes), puts it back for the
-// handler, and returns its hex SHA-256.
+// handler, and returns its hex SHA-256. A body that can't be read (cut
+// short, a bad chunked encoding, past its read deadline) is the client's
+// fault: a SerializationException (400), not an internal error.
 func hashBody(r *http.Request) (string, error) {
 	if r.ContentLength > MaxBodyBytes {
 		return "", tooLarge()
@@ -303,8 +308,12 @@ func hashBody(r *http.Request) (string, error) {
 	if r.Body != nil && r.Body != http.NoBody {
 		var err error
 		body, err = io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return "", tooLarge()
+		}
 		if err != nil {
-			return "", internal(fmt.Errorf("auth: read request body: %w", err))
+			return "", fault.New(fault.Serialization, "the request body could not be read: %v", err)
 		}
 		if len(body) > MaxBodyBytes {
 			return "", tooLarge()

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -166,7 +167,7 @@ func newRequest(t *testing.T, method, target string, body []byte) *http.Request 
 }
 
 // sdkSign signs req with the SDK's signer, as the Go SDK does.
-func sdkSign(t *testing.T, req *http.Request, body []byte, c auth.Credentials, region, service string, at time.Time) {
+func sdkSign(t testing.TB, req *http.Request, body []byte, c auth.Credentials, region, service string, at time.Time) {
 	t.Helper()
 	creds := aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}
 	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, sha256Hex(body), service, region, at); err != nil {
@@ -607,6 +608,61 @@ func TestAuthenticateRestoresBody(t *testing.T) {
 	got, _ := io.ReadAll(req.Body)
 	if !bytes.Equal(got, body) {
 		t.Fatalf("body after Authenticate = %q", got)
+	}
+}
+
+// failingReader yields its bytes, then err.
+type failingReader struct {
+	b   []byte
+	err error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if len(f.b) == 0 {
+		return 0, f.err
+	}
+	n := copy(p, f.b)
+	f.b = f.b[n:]
+	return n, nil
+}
+
+// A body that can't be read whole is the client's fault (400), and one a
+// MaxBytesReader cuts is too large (413): neither is an internal error.
+func TestAuthenticateBodyReadFailures(t *testing.T) {
+	t.Parallel()
+	k, _ := newTestKeyring()
+	_, c, err := k.CreateAccount(context.Background(), accountA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := auth.NewVerifier(k, testRegion, auth.WithClock(func() time.Time { return testNow }))
+	body := []byte(testJSONBody)
+	for _, tc := range []struct {
+		name   string
+		body   func() io.ReadCloser
+		want   string
+		status int
+	}{
+		{"cut short", func() io.ReadCloser {
+			return io.NopCloser(&failingReader{b: body[:5], err: io.ErrUnexpectedEOF})
+		}, fault.Serialization, http.StatusBadRequest},
+		{"past its read deadline", func() io.ReadCloser {
+			return io.NopCloser(&failingReader{b: body[:5], err: os.ErrDeadlineExceeded})
+		}, fault.Serialization, http.StatusBadRequest},
+		{"over a MaxBytesReader's limit", func() io.ReadCloser {
+			return http.MaxBytesReader(httptest.NewRecorder(), io.NopCloser(bytes.NewReader(body)), 5)
+		}, auth.RequestEntityTooLarge, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "http://wharf.test/v1/data-sets", bytes.NewReader(body))
+			sdkSign(t, req, body, c, testRegion, auth.SigningName, testNow)
+			req.Body = tc.body()
+			_, err := v.Authenticate(req)
+			fe := fault.As(err)
+			if fe == nil || fe.Name != tc.want || fe.Status() != tc.status {
+				t.Fatalf("err = %v, want %s (%d)", err, tc.want, tc.status)
+			}
+		})
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 
+	"github.com/wharf-dev/wharf/internal/awsjson"
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/resource"
 	"github.com/wharf-dev/wharf/internal/store"
@@ -138,7 +139,8 @@ func checkNotificationDetails(typ string, details json.RawMessage) error {
 		}
 	}
 	if len(details) > 0 {
-		if err := json.Unmarshal(details, &d); err != nil {
+		// As AWS reads members: exact names, unknown ones ignored.
+		if err := awsjson.Unmarshal(details, &d); err != nil {
 			return fault.Validationf("Details is not valid: %v", err)
 		}
 	}

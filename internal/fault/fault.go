@@ -22,9 +22,13 @@ const (
 	Throttling           = "ThrottlingException"
 	Validation           = "ValidationException"
 
-	// Protocol failures: a body that is not JSON, a path that names no operation.
-	Serialization    = "SerializationException"
-	UnknownOperation = "UnknownOperationException"
+	// Protocol failures: a body that is not JSON or can't be read, a path
+	// that names no operation, a body over its operation's limit, a body
+	// that did not arrive in time.
+	Serialization         = "SerializationException"
+	UnknownOperation      = "UnknownOperationException"
+	RequestEntityTooLarge = "RequestEntityTooLargeException"
+	RequestTimeout        = "RequestTimeoutException"
 
 	// Authentication failures, which AWS reports before any operation runs.
 	UnrecognizedClient         = "UnrecognizedClientException"
@@ -50,8 +54,9 @@ var statusOf = map[string]int{
 	IncompleteSignature:        http.StatusForbidden,
 	MissingAuthenticationToken: http.StatusForbidden,
 	ExpiredToken:               http.StatusForbidden,
-	// Request bodies over the cap package auth buffers to verify signatures.
-	"RequestEntityTooLargeException": http.StatusRequestEntityTooLarge,
+	RequestEntityTooLarge:      http.StatusRequestEntityTooLarge,
+	// S3's RequestTimeout is a 400 too; the SDKs retry it.
+	RequestTimeout: http.StatusBadRequest,
 }
 
 // Error is an AWS-shaped error. The zero values of the optional members are

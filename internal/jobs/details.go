@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/wharf-dev/wharf/internal/awsjson"
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/resource"
@@ -24,6 +25,15 @@ var detailsMembers = map[string]string{
 	resource.JobTypeCreateS3DataAccessFromS3Bucket:         "CreateS3DataAccessFromS3Bucket",
 	resource.JobTypeImportAssetsFromLakeFormationTagPolicy: "ImportAssetsFromLakeFormationTagPolicy",
 }
+
+// knownMembers are the members of RequestDetails.
+var knownMembers = func() map[string]bool {
+	m := map[string]bool{}
+	for _, name := range detailsMembers {
+		m[name] = true
+	}
+	return m
+}()
 
 // DetailsMember returns the member of RequestDetails and ResponseDetails that
 // belongs to a job type ("" for an unknown type).
@@ -58,12 +68,14 @@ func parseDetails(jobType string, raw json.RawMessage) (json.RawMessage, referen
 		return nil, references{}, fault.Validationf("Details is required")
 	}
 	var members map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &members); err != nil {
+	if err := awsjson.Unmarshal(raw, &members); err != nil {
 		return nil, references{}, fault.Validationf("Details must be an object holding the %s member", member)
 	}
+	// Members of RequestDetails, as AWS names them exactly; any other
+	// member is unknown, and ignored.
 	var present []string
 	for name, v := range members {
-		if !isAbsent(v) {
+		if knownMembers[name] && !isAbsent(v) {
 			present = append(present, name)
 		}
 	}
@@ -81,7 +93,7 @@ func parseDetails(jobType string, raw json.RawMessage) (json.RawMessage, referen
 	if bytes.TrimSpace(body)[0] != '{' {
 		return nil, references{}, fault.Validationf("Details.%s must be an object", member)
 	}
-	if err := json.Unmarshal(body, &refs); err != nil {
+	if err := awsjson.Unmarshal(body, &refs); err != nil {
 		return nil, references{}, fault.Validationf("Details.%s: %v", member, jsonProblem(err))
 	}
 	if refs.DataSetId == nil {
@@ -128,7 +140,7 @@ func parseAssetConfiguration(raw json.RawMessage) (json.RawMessage, map[string]s
 	if bytes.TrimSpace(raw)[0] != '{' {
 		return nil, nil, fault.Validationf("AssetConfiguration must be an object")
 	}
-	if err := json.Unmarshal(raw, &c); err != nil {
+	if err := awsjson.Unmarshal(raw, &c); err != nil {
 		return nil, nil, fault.Validationf("AssetConfiguration: %v", jsonProblem(err))
 	}
 	tags := make(map[string]string, len(c.Tags))
@@ -162,11 +174,16 @@ func isAbsent(raw json.RawMessage) bool {
 	return len(t) == 0 || bytes.Equal(t, []byte("null"))
 }
 
-// jsonProblem says what is wrong with a member's JSON, without Go type names.
+// jsonProblem says what is wrong with a member's JSON (an awsjson error),
+// without Go type names.
 func jsonProblem(err error) string {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) && typeErr.Field != "" {
-		return "member " + typeErr.Field + " can't be a JSON " + typeErr.Value
+	var syntaxErr *awsjson.SyntaxError
+	var nullErr *awsjson.NullError
+	switch {
+	case errors.As(err, &nullErr):
+		return nullErr.Error()
+	case errors.As(err, &syntaxErr):
+		return syntaxErr.Msg
 	}
 	return "not valid JSON"
 }

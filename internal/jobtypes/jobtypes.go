@@ -71,6 +71,7 @@ import (
 
 	"github.com/wharf-dev/wharf/internal/apiasset"
 	"github.com/wharf-dev/wharf/internal/assetstore"
+	"github.com/wharf-dev/wharf/internal/awsjson"
 	"github.com/wharf-dev/wharf/internal/exchange"
 	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/jobs"
@@ -406,13 +407,9 @@ func decodeMember(job resource.Job, v any) error {
 		}
 		return fault.Validationf("Details is not valid JSON")
 	}
-	if err := json.Unmarshal(body, v); err != nil {
-		member := jobs.DetailsMember(job.Type)
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return fault.Validationf("Details.%s.%s can't be a JSON %s", member, typeErr.Field, typeErr.Value)
-		}
-		return fault.Validationf("Details.%s is not valid: %v", member, err)
+	// As AWS reads them: exact member names, unknown members ignored.
+	if err := awsjson.Unmarshal(body, v); err != nil {
+		return fault.Validationf("Details.%s is not valid: %v", jobs.DetailsMember(job.Type), err)
 	}
 	return nil
 }

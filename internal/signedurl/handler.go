@@ -13,11 +13,18 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/wharf-dev/wharf/internal/assetstore"
 )
+
+// DefaultUploadIdleTimeout is how long an upload's body may pause: each
+// read of it must bring bytes within this, however long the whole upload
+// takes (a 5 GB upload on a slow link may take hours). The API's own body
+// deadline (package api) does not apply to signed URLs.
+const DefaultUploadIdleTimeout = time.Minute
 
 // DefaultMaxUploadSize is the largest upload a signed URL takes: 5 GB,
 // counted as 5 × 2^30 bytes, S3's limit for one PUT (which is what an S3
@@ -46,6 +53,9 @@ type Handler struct {
 	// MaxUploadSize bounds an upload's Content-Length; 0 means
 	// DefaultMaxUploadSize.
 	MaxUploadSize int64
+	// UploadIdleTimeout bounds a pause in an upload's body; 0 means
+	// DefaultUploadIdleTimeout.
+	UploadIdleTimeout time.Duration
 	// Logger receives failures the client can't be told; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -59,6 +69,7 @@ const (
 	codeEntityTooLarge        = "EntityTooLarge"
 	codeIncompleteBody        = "IncompleteBody"
 	codeMissingContentLength  = "MissingContentLength"
+	codeRequestTimeout        = "RequestTimeout"
 	codeNoSuchKey             = "NoSuchKey"
 	codeMethodNotAllowed      = "MethodNotAllowed"
 	codeInternalError         = "InternalError"
@@ -141,7 +152,8 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, req Request) {
 		h.fail(w, r, http.StatusBadRequest, "InvalidDigest", "The Content-MD5 you specified was invalid.")
 		return
 	}
-	body := &digestReader{r: r.Body, h: md5.New(), size: size, want: want}
+	src := &clientReader{r: r.Body, rc: http.NewResponseController(w), idle: h.idleTimeout()}
+	body := &digestReader{r: src, h: md5.New(), size: size, want: want}
 	_, err = h.Assets.Put(r.Context(), req.Key, body, size)
 	switch {
 	case errors.Is(err, errBadDigest):
@@ -150,21 +162,67 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, req Request) {
 	case errors.Is(err, assetstore.ErrSizeMismatch) || errors.Is(err, io.ErrUnexpectedEOF):
 		h.fail(w, r, http.StatusBadRequest, codeIncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
 		return
+	case errors.Is(src.err, os.ErrDeadlineExceeded):
+		h.fail(w, r, http.StatusBadRequest, codeRequestTimeout, fmt.Sprintf(
+			"Your socket connection to the server was not read from or written to within the timeout period (%s).", h.idleTimeout()))
+		return
+	case src.err != nil:
+		h.fail(w, r, http.StatusBadRequest, codeIncompleteBody, fmt.Sprintf("The upload could not be read: %v", src.err))
+		return
+	case err != nil && h.Gate.Stale(r.Context(), account, jobID):
+		// The job started (and ended) while the bytes arrived, and its
+		// cleanup removed the upload being written: the store's failure
+		// is that, not the server's.
+		h.jobEnded(w, r, req, jobID)
+		return
 	case err != nil:
 		h.internal(w, r, fmt.Errorf("store upload %s: %w", req.Key, err))
 		return
 	}
 	if h.Gate.Stale(r.Context(), account, jobID) {
 		// The job ended while the bytes arrived: nothing would remove them.
-		if err := h.Assets.Delete(context.WithoutCancel(r.Context()), req.Key); err != nil {
-			h.logger().Warn("signed URL: can't remove an upload that arrived after its job ended", "key", req.Key.String(), "error", err)
-		}
-		h.fail(w, r, http.StatusForbidden, codeAccessDenied, fmt.Sprintf("job %s ended while the upload arrived", jobID))
+		h.jobEnded(w, r, req, jobID)
 		return
 	}
 	w.Header().Set("ETag", `"`+hex.EncodeToString(want)+`"`)
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
+}
+
+// jobEnded answers an upload whose job ended while it arrived, and
+// removes whatever of it was stored.
+func (h *Handler) jobEnded(w http.ResponseWriter, r *http.Request, req Request, jobID string) {
+	if err := h.Assets.Delete(context.WithoutCancel(r.Context()), req.Key); err != nil {
+		h.logger().Warn("signed URL: can't remove an upload that arrived after its job ended", "key", req.Key.String(), "error", err)
+	}
+	h.fail(w, r, http.StatusForbidden, codeAccessDenied, fmt.Sprintf("job %s ended while the upload arrived", jobID))
+}
+
+func (h *Handler) idleTimeout() time.Duration {
+	if h.UploadIdleTimeout > 0 {
+		return h.UploadIdleTimeout
+	}
+	return DefaultUploadIdleTimeout
+}
+
+// clientReader reads an upload's body with a read deadline of idle from
+// each read, and keeps the first read error (the client's: a cut
+// connection, a pause over idle), which tells it apart from the store's.
+type clientReader struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	idle time.Duration
+	err  error
+}
+
+func (c *clientReader) Read(p []byte) (int, error) {
+	// A writer without deadlines (a test's recorder) has none.
+	_ = c.rc.SetReadDeadline(time.Now().Add(c.idle))
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
+	return n, err
 }
 
 func (h *Handler) download(w http.ResponseWriter, r *http.Request, req Request) {

@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,7 +31,7 @@ const (
 
 var masterKey = bytes.Repeat([]byte{7}, 32)
 
-func newSigner(t *testing.T, now *time.Time) *signedurl.Signer {
+func newSigner(t testing.TB, now *time.Time) *signedurl.Signer {
 	t.Helper()
 	s, err := signedurl.NewSigner(masterKey, "http://wharf.example:8686")
 	if err != nil {
@@ -43,7 +46,7 @@ func md5b64(b []byte) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
-func mustKey(t *testing.T, ids ...string) assetstore.Key {
+func mustKey(t testing.TB, ids ...string) assetstore.Key {
 	t.Helper()
 	k, err := assetstore.NewKey(acct, ids...)
 	if err != nil {
@@ -365,5 +368,149 @@ func TestHandlerDropsUploadsOfEndedJobs(t *testing.T) {
 	}
 	if _, err := st.Stat(context.Background(), staging); !errors.Is(err, assetstore.ErrNotFound) {
 		t.Errorf("the late upload is still stored: %v", err)
+	}
+}
+
+// switchGate admits every upload; Stale says what stale holds.
+type switchGate struct{ stale *atomic.Bool }
+
+func (switchGate) Admit(context.Context, string, string) error { return nil }
+func (g switchGate) Stale(context.Context, string, string) bool {
+	return g.stale.Load()
+}
+
+// TestHandlerUploadArrivingWhenItsJobStarts: the job starts while the
+// upload's bytes arrive; its run finds nothing staged, ends the job, and
+// its cleanup removes the upload's temporary file. The upload then gets
+// the documented 403, not a 500, and nothing stays stored. The body is a
+// pipe, so each step happens at a known point of the upload.
+func TestHandlerUploadArrivingWhenItsJobStarts(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	s := newSigner(t, &now)
+	dir := t.TempDir()
+	st, err := assetstore.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	var stale atomic.Bool
+	h := &signedurl.Handler{Signer: s, Assets: st, Gate: switchGate{&stale},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	body := bytes.Repeat([]byte("0123456789"), 1000)
+	staging := mustKey(t, jobID)
+	u := s.UploadURL(staging, md5b64(body), now.Add(time.Hour))
+	pr, pw := io.Pipe()
+	req := httptest.NewRequest(http.MethodPut, u, pr)
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Content-MD5", md5b64(body))
+	rec := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(rec, req)
+	}()
+
+	// A pipe's Write returns once the store has read the bytes: the
+	// upload's temporary file exists and holds them.
+	if _, err := pw.Write(body[:4000]); err != nil {
+		t.Fatal(err)
+	}
+	temps, _ := filepath.Glob(filepath.Join(dir, acct, ".tmp-*"))
+	if len(temps) != 1 {
+		t.Fatalf("temporary files during the upload: %v", temps)
+	}
+	// The job starts and ends; its cleanup discards the staging key.
+	stale.Store(true)
+	if err := assetstore.Discard(context.Background(), st, staging); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pw.Write(body[4000:]); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	<-done
+
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "<Code>AccessDenied</Code>") ||
+		!strings.Contains(rec.Body.String(), "ended while the upload arrived") {
+		t.Errorf("upload: %d %s, want 403 AccessDenied: the job ended while the upload arrived", rec.Code, rec.Body)
+	}
+	if _, err := st.Stat(context.Background(), staging); !errors.Is(err, assetstore.ErrNotFound) {
+		t.Errorf("the upload is stored: %v", err)
+	}
+	if temps, _ := filepath.Glob(filepath.Join(dir, acct, ".tmp-*")); len(temps) != 0 {
+		t.Errorf("temporary files left: %v", temps)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("an ERROR was logged: %s", logs.String())
+	}
+}
+
+// TestHandlerUploadIdleTimeout: an upload may take far longer than its
+// idle timeout while its bytes keep coming; a pause longer than it is
+// answered with S3's 400 RequestTimeout, and nothing is stored.
+func TestHandlerUploadIdleTimeout(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	s := newSigner(t, &now)
+	st, err := assetstore.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stale atomic.Bool
+	h := &signedurl.Handler{Signer: s, Assets: st, Gate: switchGate{&stale}, UploadIdleTimeout: 200 * time.Millisecond}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	body := bytes.Repeat([]byte("0123456789"), 10000)
+	staging := mustKey(t, jobID)
+	u := srv.URL + strings.TrimPrefix(s.UploadURL(staging, md5b64(body), now.Add(time.Hour)), "http://wharf.example:8686")
+
+	// upload sends body in pieces, pausing before each piece as pauses say.
+	upload := func(pauses ...time.Duration) (int, string) {
+		t.Helper()
+		pr, pw := io.Pipe()
+		go func() {
+			piece := len(body) / len(pauses)
+			for i, p := range pauses {
+				time.Sleep(p)
+				if _, err := pw.Write(body[i*piece : (i+1)*piece]); err != nil {
+					return
+				}
+			}
+			pw.Close()
+		}()
+		req, _ := http.NewRequest(http.MethodPut, u, pr)
+		req.ContentLength = int64(len(body))
+		req.Header.Set("Content-MD5", md5b64(body))
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	stored := func() bool {
+		_, err := st.Stat(context.Background(), staging)
+		return err == nil
+	}
+
+	status, got := upload(0, time.Second, 0, 0)
+	if status != 400 || !strings.Contains(got, "<Code>RequestTimeout</Code>") {
+		t.Errorf("a paused upload: %d %s, want 400 RequestTimeout", status, got)
+	}
+	if stored() {
+		t.Error("the paused upload was stored")
+	}
+	// 10 pieces 100 ms apart: a second in all, five times the idle timeout.
+	pauses := make([]time.Duration, 10)
+	for i := 1; i < len(pauses); i++ {
+		pauses[i] = 100 * time.Millisecond
+	}
+	if status, got := upload(pauses...); status != 200 {
+		t.Errorf("a slow upload: %d %s", status, got)
+	}
+	if !stored() {
+		t.Error("the slow upload was not stored")
 	}
 }
