@@ -71,3 +71,23 @@ func TestFailuresNameTheirCause(t *testing.T) {
 		t.Error("the error does not name the location")
 	}
 }
+
+type brokenBody struct{ err error }
+
+func (b brokenBody) Read([]byte) (int, error) { return 0, b.err }
+func (b brokenBody) Close() error             { return nil }
+
+// A connection that breaks while an object is read is the object's
+// failure, and the network's: it names the object.
+func TestBrokenBodyNamesTheObject(t *testing.T) {
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	body := objectBody{brokenBody{reset}, Location{Bucket: "b", Key: "k"}}
+	_, err := body.Read(make([]byte, 1))
+	var oe *ObjectError
+	if !errors.As(err, &oe) || oe.Bucket != "b" || oe.Key != "k" || !errors.Is(err, ErrUnreachable) || !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("read error %v", err)
+	}
+	if _, err := (objectBody{brokenBody{context.Canceled}, Location{Bucket: "b", Key: "k"}}).Read(nil); !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnreachable) {
+		t.Fatalf("cancelled read: %v", err)
+	}
+}

@@ -276,7 +276,22 @@ func get(ctx context.Context, loc Location, ifMatch string, offset, length int64
 			}
 		}
 	}
-	return out.Body, info, nil
+	return objectBody{out.Body, loc}, info, nil
+}
+
+// objectBody is an object's body whose read errors (a connection that broke
+// mid-way) are *ObjectError values naming the object.
+type objectBody struct {
+	io.ReadCloser
+	loc Location
+}
+
+func (b objectBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = classify("get", b.loc.Bucket, b.loc.Key, err)
+	}
+	return n, err
 }
 
 // progress serializes a progress callback and keeps its count monotonic.
