@@ -302,6 +302,21 @@ resource "aws_dataexchange_job" "example" {
 	})
 }
 
+// importJobBlock is an IMPORT_ASSETS_FROM_S3 job of s3://bucket/key into
+// dataSetAndRevision's revision, with extra arguments.
+func importJobBlock(name, bucket, key, extra string) string {
+	return fmt.Sprintf(`
+resource "aws_dataexchange_job" %q {
+  provider         = wharf
+  type             = "IMPORT_ASSETS_FROM_S3"
+  data_set_id      = aws_dataexchange_data_set.example.id
+  revision_id      = aws_dataexchange_revision.example.revision_id
+  s3_asset_sources = [{ bucket = %q, key = %q }]
+%s
+}
+`, name, bucket, key, extra)
+}
+
 // TestTerraformJobLifecycle: start_on_creation false -> true starts the
 // WAITING job in place and wait_for_completion waits for COMPLETED; a
 // WAITING job that leaves the configuration is cancelled; later plans are
@@ -316,18 +331,7 @@ func TestTerraformJobLifecycle(t *testing.T) {
 	srv.PutObject(t, bucket, "dropped.csv", []byte("dropped\n"))
 	client := s.client(s.Root)
 
-	jobBlock := func(name, key string, extra string) string {
-		return fmt.Sprintf(`
-resource "aws_dataexchange_job" %q {
-  provider         = wharf
-  type             = "IMPORT_ASSETS_FROM_S3"
-  data_set_id      = aws_dataexchange_data_set.example.id
-  revision_id      = aws_dataexchange_revision.example.revision_id
-  s3_asset_sources = [{ bucket = %q, key = %q }]
-%s
-}
-`, name, bucket, key, extra)
-	}
+	jobBlock := func(name, key, extra string) string { return importJobBlock(name, bucket, key, extra) }
 	step1 := providerBlock(s) + dataSetAndRevision +
 		jobBlock("later", "later.csv", "") +
 		jobBlock("dropped", "dropped.csv", "  start_on_creation = false")
@@ -403,18 +407,7 @@ func TestTerraformWaitedJobFails(t *testing.T) {
 	bucket := srv.NewBucket(t)
 	client := s.client(s.Root)
 
-	jobBlock := func(name, key, extra string) string {
-		return fmt.Sprintf(`
-resource "aws_dataexchange_job" %q {
-  provider         = wharf
-  type             = "IMPORT_ASSETS_FROM_S3"
-  data_set_id      = aws_dataexchange_data_set.example.id
-  revision_id      = aws_dataexchange_revision.example.revision_id
-  s3_asset_sources = [{ bucket = %q, key = %q }]
-%s
-}
-`, name, bucket, key, extra)
-	}
+	jobBlock := func(name, key, extra string) string { return importJobBlock(name, bucket, key, extra) }
 	waiting := providerBlock(s) + dataSetAndRevision + jobBlock("started", "started.csv", "  start_on_creation = false")
 	waited := providerBlock(s) + dataSetAndRevision +
 		jobBlock("started", "started.csv", "  start_on_creation = true\n  wait_for_completion = true") +

@@ -1,11 +1,9 @@
 package jobtypes_test
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,28 +18,15 @@ import (
 
 // engineWatch captures an env's engine log and metrics.
 type engineWatch struct {
-	mu      sync.Mutex
-	log     bytes.Buffer
+	log     proctest.Buffer
 	metrics *prometheus.Registry
-}
-
-func (w *engineWatch) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.log.Write(p)
-}
-
-func (w *engineWatch) logged() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.log.String()
 }
 
 // watched returns options whose engine logs (from INFO) and counts into w.
 func watched(o options) (options, *engineWatch) {
 	w := &engineWatch{metrics: prometheus.NewRegistry()}
 	o.config = func(c *jobs.Config) {
-		c.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		c.Logger = slog.New(slog.NewTextHandler(&w.log, &slog.HandlerOptions{Level: slog.LevelInfo}))
 		c.Metrics = w.metrics
 	}
 	return o, w
@@ -52,9 +37,9 @@ func watched(o options) (options, *engineWatch) {
 func (w *engineWatch) noFalseAlarms(t *testing.T) {
 	t.Helper()
 	if n := cleanupFailures(t, w.metrics); n != 0 {
-		t.Errorf("wharf_job_cleanup_failures_total = %v, want 0\nlog:\n%s", n, w.logged())
+		t.Errorf("wharf_job_cleanup_failures_total = %v, want 0\nlog:\n%s", n, w.log.String())
 	}
-	if log := w.logged(); strings.Contains(log, "level=ERROR") {
+	if log := w.log.String(); strings.Contains(log, "level=ERROR") {
 		t.Errorf("the engine logged an ERROR:\n%s", log)
 	}
 }
