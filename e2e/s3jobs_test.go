@@ -462,3 +462,87 @@ func TestAWSCLIS3Import(t *testing.T) {
 		}
 	})
 }
+
+// TestS3FailuresNamed runs jobs that fail because of S3 or the network,
+// through the real binary and real MinIO servers: each ends in ERROR with a
+// message naming the cause (S3's code and message, or the endpoint that
+// could not be reached) and the bucket and key, under the code docs/jobs.md
+// gives; and none of them makes the server log an ERROR or count a failed
+// clean-up (they left nothing to clean up).
+func TestS3FailuresNamed(t *testing.T) {
+	t.Parallel()
+	s := startS3Server(t, backends[0])
+	plain := s3test.StartWithoutKMS(t, "e2e-without-kms")
+	tenant := s.createAccount(t, "")
+	tc := s.client(tenant)
+	setProfile := func(endpoint, accessKey, secret string) {
+		t.Helper()
+		_, errOut, err := s.adminWith(t, nil, secret+"\n", "accounts", "s3", "set",
+			"--account", tenant.AccountID, "--endpoint", endpoint, "--path-style", "--access-key-id", accessKey)
+		require.NoError(t, err, errOut)
+	}
+	requireFailure := func(job *dataexchange.GetJobOutput, code types.Code, parts ...string) {
+		t.Helper()
+		require.Equal(t, types.StateError, job.State)
+		require.Len(t, job.Errors, 1, jobErrors(job.Errors))
+		assert.Equal(t, code, job.Errors[0].Code, jobErrors(job.Errors))
+		for _, p := range parts {
+			assert.Contains(t, aws.ToString(job.Errors[0].Message), p)
+		}
+	}
+
+	// An asset of the tenant's to export, imported from the KMS-less server.
+	setProfile(plain.URL, plain.AccessKeyID, plain.SecretAccessKey)
+	src := plain.NewBucket(t)
+	plain.PutObject(t, src, "in/data.csv", []byte("a,b\n1,2\n"))
+	dsID, revID := revision(t, tc)
+	requireCompleted(t, runJob(t, tc, types.TypeImportAssetsFromS3, importDetails(dsID, revID, src, "in/data.csv")))
+	assets := listAssets(t, tc, dsID, revID)
+	require.Len(t, assets, 1)
+	assetID := aws.ToString(assets[0].Id)
+	export := func(bucket, key string, enc *types.ExportServerSideEncryption) *dataexchange.GetJobOutput {
+		t.Helper()
+		return runJob(t, tc, types.TypeExportAssetsToS3, types.RequestDetails{ExportAssetsToS3: &types.ExportAssetsToS3RequestDetails{
+			AssetDestinations: []types.AssetDestinationEntry{{AssetId: aws.String(assetID), Bucket: aws.String(bucket), Key: aws.String(key)}},
+			DataSetId:         aws.String(dsID), RevisionId: aws.String(revID), Encryption: enc,
+		}})
+	}
+
+	// AES256 on a server without KMS: S3's NotImplemented, named.
+	dst := plain.NewBucket(t)
+	requireFailure(export(dst, "out/data.csv", &types.ExportServerSideEncryption{Type: types.ServerSideEncryptionTypesAes256}),
+		types.CodeValidationException, "s3://"+dst+"/out/data.csv", "NotImplemented", "KMS is not configured")
+	assert.Empty(t, plain.Keys(t, dst))
+
+	// S3 refuses the credentials: its code, for the import and the export.
+	setProfile(plain.URL, plain.AccessKeyID, "not-the-secret")
+	_, rev2 := revisionIn(t, tc, dsID)
+	requireFailure(runJob(t, tc, types.TypeImportAssetsFromS3, importDetails(dsID, rev2, src, "in/data.csv")),
+		types.CodeAccessDeniedException, "S3 refused to read s3://"+src+"/in/data.csv", "SignatureDoesNotMatch")
+	requireFailure(export(dst, "out/data.csv", nil),
+		types.CodeAccessDeniedException, "S3 refused to write s3://"+dst+"/out/data.csv", "SignatureDoesNotMatch")
+
+	// An endpoint that refuses connections: named, with the location.
+	closed := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	setProfile(closed, plain.AccessKeyID, plain.SecretAccessKey)
+	requireFailure(runJob(t, tc, types.TypeImportAssetsFromS3, importDetails(dsID, rev2, src, "in/data.csv")),
+		types.CodeValidationException, "the S3 endpoint "+closed+" could not be reached", "s3://"+src+"/in/data.csv", "connection refused")
+	requireFailure(export(dst, "out/data.csv", nil),
+		types.CodeValidationException, "the S3 endpoint "+closed+" could not be reached", "s3://"+dst+"/out/data.csv", "connection refused")
+
+	// No false alarms: no failed clean-up counted, no ERROR logged.
+	resp, err := http.Get(s.URL + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var metrics bytes.Buffer
+	_, err = metrics.ReadFrom(resp.Body)
+	require.NoError(t, err)
+	for _, line := range strings.Split(metrics.String(), "\n") {
+		if strings.HasPrefix(line, "wharf_job_cleanup_failures_total{") {
+			assert.True(t, strings.HasSuffix(line, " 0"), "a clean-up failure was counted: %s", line)
+		}
+	}
+	for _, line := range strings.Split(s.stderr.String(), "\n") {
+		assert.NotContains(t, line, "level=ERROR", "the server logged an ERROR")
+	}
+}

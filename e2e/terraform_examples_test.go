@@ -17,8 +17,10 @@ import (
 // TestTerraformExamples runs terraform as a user would, with the built
 // terraform-provider-wharf binary installed through a CLI configuration's
 // dev_overrides: every example under examples/terraform passes `terraform
-// validate`, and the signed-URL example applies against a live Wharf (the
-// provider uploads data.csv; the revision then holds it) and destroys.
+// validate`, applies against a live Wharf and MinIO (import-from-s3 imports
+// the object, export-to-s3 exports an asset, signed-url-import uploads
+// data.csv), converges (a second plan right after the apply is empty) and
+// destroys.
 func TestTerraformExamples(t *testing.T) {
 	requireTerraform(t)
 	t.Parallel()
@@ -40,7 +42,8 @@ func TestTerraformExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s := startServer(t, backends[0])
+	srv, s3env := s3Env(t)
+	s := startServer(t, backends[0], serverOptions{Env: s3env})
 	env := append(baseEnv(),
 		"TF_CLI_CONFIG_FILE="+cliConfig,
 		"TF_IN_AUTOMATION=1",
@@ -80,38 +83,95 @@ func TestTerraformExamples(t *testing.T) {
 			if out := terraform(t, dir, "validate"); !strings.Contains(out, "The configuration is valid") {
 				t.Fatalf("terraform validate:\n%s", out)
 			}
-			if name != "signed-url-import" {
-				return
-			}
-			terraform(t, dir, "apply", "-auto-approve", "-input=false", "-var", "endpoint="+s.URL)
-			dataSetID := strings.TrimSpace(terraform(t, dir, "output", "-raw", "data_set_id"))
 			client := s.client(s.Root)
 			ctx := context.Background()
-			revs, err := client.ListDataSetRevisions(ctx, &dataexchange.ListDataSetRevisionsInput{DataSetId: aws.String(dataSetID)})
-			if err != nil || len(revs.Revisions) != 1 {
-				t.Fatalf("revisions of %s: %+v, %v", dataSetID, revs, err)
+			vars := []string{"-var", "endpoint=" + s.URL}
+			var check func()
+			var dataSetID string // the data set the example manages, if any
+			switch name {
+			case "import-from-s3":
+				bucket := srv.NewBucket(t)
+				srv.PutObject(t, bucket, "source/key/asset.csv", []byte("a,b\n1,2\n"))
+				vars = append(vars, "-var", "bucket="+bucket)
+				check = func() {
+					if out := strings.TrimSpace(terraform(t, dir, "output", "-raw", "job_state")); out != "COMPLETED" {
+						t.Fatalf("job_state after apply: %q, want COMPLETED", out)
+					}
+				}
+			case "export-to-s3":
+				src, dst := srv.NewBucket(t), srv.NewBucket(t)
+				srv.PutObject(t, src, "in.csv", []byte("exported\n"))
+				dataSetID, revisionID, assetID := importedAsset(t, client, src, "in.csv")
+				vars = append(vars, "-var", "data_set_id="+dataSetID, "-var", "revision_id="+revisionID,
+					"-var", "asset_id="+assetID, "-var", "bucket="+dst)
+				check = func() {
+					if out := strings.TrimSpace(terraform(t, dir, "output", "-raw", "state")); out != "COMPLETED" {
+						t.Fatalf("state after apply: %q, want COMPLETED", out)
+					}
+					if got := srv.GetObject(t, dst, "exports/asset.csv"); string(got) != "exported\n" {
+						t.Fatalf("exported object %q", got)
+					}
+				}
+			case "signed-url-import":
+				check = func() {
+					dataSetID = strings.TrimSpace(terraform(t, dir, "output", "-raw", "data_set_id"))
+					checkSignedURLExample(t, client, dataSetID, dir)
+				}
+			default:
+				t.Fatalf("example %s: the test does not know how to apply it", name)
 			}
-			assets, err := client.ListRevisionAssets(ctx, &dataexchange.ListRevisionAssetsInput{DataSetId: aws.String(dataSetID), RevisionId: revs.Revisions[0].Id})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := os.ReadFile(filepath.Join(dir, "data.csv"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(assets.Assets) != 1 || aws.ToString(assets.Assets[0].Name) != "data.csv" ||
-				assets.Assets[0].AssetDetails.S3SnapshotAsset.Size != float64(len(want)) {
-				t.Fatalf("assets after apply: %+v, want data.csv of %d bytes", assets.Assets, len(want))
-			}
-			if out := terraform(t, dir, "plan", "-input=false", "-detailed-exitcode", "-var", "endpoint="+s.URL); !strings.Contains(out, "No changes") {
+			args := func(cmd ...string) []string { return append(append(cmd, "-input=false"), vars...) }
+			terraform(t, dir, args("apply", "-auto-approve")...)
+			check()
+			// Converged: the plan right after the apply is empty (exit code
+			// 0 with -detailed-exitcode; 2 would fail terraform()).
+			if out := terraform(t, dir, args("plan", "-detailed-exitcode")...); !strings.Contains(out, "No changes") {
 				t.Fatalf("second plan is not empty:\n%s", out)
 			}
-			terraform(t, dir, "destroy", "-auto-approve", "-input=false", "-var", "endpoint="+s.URL)
-			_, err = client.GetDataSet(ctx, &dataexchange.GetDataSetInput{DataSetId: aws.String(dataSetID)})
-			var notFound *dxtypes.ResourceNotFoundException
-			if !errors.As(err, &notFound) {
-				t.Fatalf("data set after destroy: %v, want ResourceNotFoundException", err)
+			terraform(t, dir, args("destroy", "-auto-approve")...)
+			if dataSetID != "" {
+				_, err := client.GetDataSet(ctx, &dataexchange.GetDataSetInput{DataSetId: aws.String(dataSetID)})
+				var notFound *dxtypes.ResourceNotFoundException
+				if !errors.As(err, &notFound) {
+					t.Fatalf("data set after destroy: %v, want ResourceNotFoundException", err)
+				}
 			}
 		})
+	}
+}
+
+// importedAsset imports s3://bucket/key into a new data set and revision
+// through the API and returns their ids and the asset's.
+func importedAsset(t *testing.T, client *dataexchange.Client, bucket, key string) (dataSetID, revisionID, assetID string) {
+	t.Helper()
+	dataSetID, revisionID = revision(t, client)
+	requireCompleted(t, runJob(t, client, dxtypes.TypeImportAssetsFromS3, importDetails(dataSetID, revisionID, bucket, key)))
+	assets := listAssets(t, client, dataSetID, revisionID)
+	if len(assets) != 1 {
+		t.Fatalf("assets %+v", assets)
+	}
+	return dataSetID, revisionID, aws.ToString(assets[0].Id)
+}
+
+// checkSignedURLExample checks what the signed-URL example made: one
+// revision holding data.csv.
+func checkSignedURLExample(t *testing.T, client *dataexchange.Client, dataSetID, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	revs, err := client.ListDataSetRevisions(ctx, &dataexchange.ListDataSetRevisionsInput{DataSetId: aws.String(dataSetID)})
+	if err != nil || len(revs.Revisions) != 1 {
+		t.Fatalf("revisions of %s: %+v, %v", dataSetID, revs, err)
+	}
+	assets, err := client.ListRevisionAssets(ctx, &dataexchange.ListRevisionAssetsInput{DataSetId: aws.String(dataSetID), RevisionId: revs.Revisions[0].Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(dir, "data.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(assets.Assets) != 1 || aws.ToString(assets.Assets[0].Name) != "data.csv" ||
+		assets.Assets[0].AssetDetails.S3SnapshotAsset.Size != float64(len(want)) {
+		t.Fatalf("assets after apply: %+v, want data.csv of %d bytes", assets.Assets, len(want))
 	}
 }

@@ -302,10 +302,25 @@ resource "aws_dataexchange_job" "example" {
 	})
 }
 
+// importJobBlock is an IMPORT_ASSETS_FROM_S3 job of s3://bucket/key into
+// dataSetAndRevision's revision, with extra arguments.
+func importJobBlock(name, bucket, key, extra string) string {
+	return fmt.Sprintf(`
+resource "aws_dataexchange_job" %q {
+  provider         = wharf
+  type             = "IMPORT_ASSETS_FROM_S3"
+  data_set_id      = aws_dataexchange_data_set.example.id
+  revision_id      = aws_dataexchange_revision.example.revision_id
+  s3_asset_sources = [{ bucket = %q, key = %q }]
+%s
+}
+`, name, bucket, key, extra)
+}
+
 // TestTerraformJobLifecycle: start_on_creation false -> true starts the
 // WAITING job in place and wait_for_completion waits for COMPLETED; a
-// WAITING job that leaves the configuration is cancelled; a job that ends in
-// ERROR shows its errors and leaves later plans empty.
+// WAITING job that leaves the configuration is cancelled; later plans are
+// empty. (A waited-for job that fails: TestTerraformWaitedJobFails.)
 func TestTerraformJobLifecycle(t *testing.T) {
 	requireTerraform(t)
 	t.Parallel()
@@ -316,24 +331,12 @@ func TestTerraformJobLifecycle(t *testing.T) {
 	srv.PutObject(t, bucket, "dropped.csv", []byte("dropped\n"))
 	client := s.client(s.Root)
 
-	jobBlock := func(name, key string, extra string) string {
-		return fmt.Sprintf(`
-resource "aws_dataexchange_job" %q {
-  provider         = wharf
-  type             = "IMPORT_ASSETS_FROM_S3"
-  data_set_id      = aws_dataexchange_data_set.example.id
-  revision_id      = aws_dataexchange_revision.example.revision_id
-  s3_asset_sources = [{ bucket = %q, key = %q }]
-%s
-}
-`, name, bucket, key, extra)
-	}
+	jobBlock := func(name, key, extra string) string { return importJobBlock(name, bucket, key, extra) }
 	step1 := providerBlock(s) + dataSetAndRevision +
 		jobBlock("later", "later.csv", "") +
 		jobBlock("dropped", "dropped.csv", "  start_on_creation = false")
 	step2 := providerBlock(s) + dataSetAndRevision +
-		jobBlock("later", "later.csv", "  start_on_creation = true\n  wait_for_completion = true\n  timeouts {\n    update = \"5m\"\n  }") +
-		jobBlock("failed", "missing.csv", "  start_on_creation = true\n  wait_for_completion = true")
+		jobBlock("later", "later.csv", "  start_on_creation = true\n  wait_for_completion = true\n  timeouts {\n    update = \"5m\"\n  }")
 
 	var laterID, droppedID string
 	resource.Test(t, resource.TestCase{
@@ -360,7 +363,6 @@ resource "aws_dataexchange_job" %q {
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction("aws_dataexchange_job.later", plancheck.ResourceActionUpdate),
 						plancheck.ExpectResourceAction("aws_dataexchange_job.dropped", plancheck.ResourceActionDestroy),
-						plancheck.ExpectResourceAction("aws_dataexchange_job.failed", plancheck.ResourceActionCreate),
 					},
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
@@ -372,10 +374,6 @@ resource "aws_dataexchange_job" %q {
 						}
 						return nil
 					}),
-					resource.TestCheckResourceAttr("aws_dataexchange_job.failed", "state", "ERROR"),
-					resource.TestCheckResourceAttr("aws_dataexchange_job.failed", "errors.#", "1"),
-					resource.TestCheckResourceAttrSet("aws_dataexchange_job.failed", "errors.0.code"),
-					resource.TestMatchResourceAttr("aws_dataexchange_job.failed", "errors.0.message", regexp.MustCompile(`missing\.csv|not`)),
 					func(*terraform.State) error {
 						out, err := client.GetJob(context.Background(), &dataexchange.GetJobInput{JobId: aws.String(droppedID)})
 						if err != nil {
@@ -389,8 +387,92 @@ resource "aws_dataexchange_job" %q {
 				),
 			},
 			{
-				// The ERROR job doesn't break later plans.
 				Config:   step2,
+				PlanOnly: true,
+			},
+		},
+	})
+}
+
+// TestTerraformWaitedJobFails: a job Terraform waits for that ends in ERROR
+// fails the apply with the job's errors, whether the job was created (the
+// resource is then tainted) or started by an update (start_on_creation
+// turning true); the next plan replaces both, the next apply runs new jobs,
+// and the plan after it is empty.
+func TestTerraformWaitedJobFails(t *testing.T) {
+	requireTerraform(t)
+	t.Parallel()
+	srv, env := s3Env(t)
+	s := startServer(t, backends[0], serverOptions{Env: env})
+	bucket := srv.NewBucket(t)
+	client := s.client(s.Root)
+
+	jobBlock := func(name, key, extra string) string { return importJobBlock(name, bucket, key, extra) }
+	waiting := providerBlock(s) + dataSetAndRevision + jobBlock("started", "started.csv", "  start_on_creation = false")
+	waited := providerBlock(s) + dataSetAndRevision +
+		jobBlock("started", "started.csv", "  start_on_creation = true\n  wait_for_completion = true") +
+		jobBlock("created", "created.csv", "  start_on_creation = true\n  wait_for_completion = true")
+	// The jobs that failed, by resource, read from the server.
+	failedIDs := map[string]string{}
+	readFailed := func() {
+		out, err := client.ListJobs(context.Background(), &dataexchange.ListJobsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range out.Jobs {
+			if j.State == dxtypes.StateError {
+				key := aws.ToString(j.Details.ImportAssetsFromS3.AssetSources[0].Key)
+				failedIDs[strings.TrimSuffix(key, ".csv")] = aws.ToString(j.Id)
+			}
+		}
+		if len(failedIDs) != 2 {
+			t.Fatalf("failed jobs %v, want started and created", failedIDs)
+		}
+	}
+	replaced := func(name string) resource.CheckResourceAttrWithFunc {
+		return func(id string) error {
+			if id == failedIDs[name] || id == "" {
+				return fmt.Errorf("job %s was not replaced: id %s", name, id)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(),
+		Steps: []resource.TestStep{
+			{
+				Config: waiting,
+				Check:  resource.TestCheckResourceAttr("aws_dataexchange_job.started", "state", "WAITING"),
+			},
+			{
+				// Both keys are missing: both jobs end in ERROR, and the
+				// apply fails with their errors.
+				Config:      waited,
+				ExpectError: regexp.MustCompile(`(?s)ended in ERROR.*RESOURCE_NOT_FOUND_EXCEPTION.*(started|created)\.csv`),
+			},
+			{
+				PreConfig: func() {
+					readFailed()
+					srv.PutObject(t, bucket, "started.csv", []byte("started\n"))
+					srv.PutObject(t, bucket, "created.csv", []byte("created\n"))
+				},
+				Config: waited,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("aws_dataexchange_job.started", plancheck.ResourceActionReplace),
+						plancheck.ExpectResourceAction("aws_dataexchange_job.created", plancheck.ResourceActionReplace),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("aws_dataexchange_job.started", "state", "COMPLETED"),
+					resource.TestCheckResourceAttr("aws_dataexchange_job.created", "state", "COMPLETED"),
+					resource.TestCheckResourceAttrWith("aws_dataexchange_job.started", "id", replaced("started")),
+					resource.TestCheckResourceAttrWith("aws_dataexchange_job.created", "id", replaced("created")),
+				),
+			},
+			{
+				Config:   waited,
 				PlanOnly: true,
 			},
 		},

@@ -15,7 +15,7 @@ import (
 func TestDefaultSizeLimitError(t *testing.T) {
 	r := &ImportFromS3{deps: Deps{MaxAssetSize: DefaultMaxAssetSize}}
 	sources := []source{{"b", "ok"}, {"b", "huge"}, {"b", "gone"}}
-	errs := r.jobErrors(sources, []error{nil, &tooLarge{size: 101 << 30},
+	errs := r.jobErrors(nil, sources, []error{nil, &tooLarge{size: 101 << 30},
 		&s3access.ObjectError{Op: "head", Bucket: "b", Key: "gone", Reason: s3access.ErrNoSuchKey}})
 	if len(errs) != 2 {
 		t.Fatalf("errors %+v", errs)

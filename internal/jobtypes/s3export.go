@@ -9,7 +9,6 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 
 	"github.com/wharf-dev/wharf/internal/assetstore"
 	"github.com/wharf-dev/wharf/internal/fault"
@@ -43,6 +42,7 @@ type ExportToS3 struct {
 	// grant is deleted the assets of an entitled data set can no longer be
 	// read to learn their names.
 	keys sync.Map
+	runs runLog
 }
 
 var _ jobs.Runner = (*ExportToS3)(nil)
@@ -224,7 +224,9 @@ func (r *ExportToS3) Validate(ctx context.Context, q store.Queries, job resource
 }
 
 // Run implements jobs.Runner.
-func (r *ExportToS3) Run(ctx context.Context, job resource.Job, progress jobs.Progress) (jobs.Result, error) {
+func (r *ExportToS3) Run(ctx context.Context, job resource.Job, progress jobs.Progress) (res jobs.Result, err error) {
+	rec := r.runs.begin(job)
+	defer func() { r.runs.end(job, rec, err == nil && len(res.Errors) == 0) }()
 	ej, err := parseExport(job)
 	if err != nil {
 		return jobs.Result{}, err
@@ -240,7 +242,7 @@ func (r *ExportToS3) Run(ctx context.Context, job resource.Job, progress jobs.Pr
 		planned[i] = it.dst
 	}
 	r.keys.Store(job.ID, planned)
-	res, err := r.deps.exportAll(ctx, job, items, ej.encryption, progress)
+	res, err = r.deps.exportAll(ctx, job, items, ej.encryption, progress, rec)
 	if err == nil && len(res.Errors) == 0 {
 		r.keys.Delete(job.ID) // a completed job is not cleaned up
 	}
@@ -249,8 +251,14 @@ func (r *ExportToS3) Run(ctx context.Context, job resource.Job, progress jobs.Pr
 
 // Cleanup implements jobs.Runner: it aborts the multipart uploads at the
 // job's destination keys. A destination whose key defaults to the name of
-// an asset deleted since has no key to clean up at.
+// an asset deleted since has no key to clean up at. After a run that ended
+// here leaving nothing (see runLog), or for a job that never ran, it does
+// nothing.
 func (r *ExportToS3) Cleanup(ctx context.Context, job resource.Job) error {
+	if r.runs.nothingToClean(job) {
+		r.keys.Delete(job.ID)
+		return nil
+	}
 	ej, err := parseExport(job)
 	if err != nil {
 		return nil // it never passed Validate, so it never ran
@@ -297,12 +305,18 @@ func abortUploads(ctx context.Context, loc s3access.Location) error {
 // It first checks that every destination bucket exists, so that a job
 // naming a missing bucket fails before writing anything, then copies
 // Deps.Parallelism at a time; the first failure stops the others.
-func (d Deps) exportAll(ctx context.Context, job resource.Job, items []exportItem, enc s3access.Encryption, progress jobs.Progress) (jobs.Result, error) {
+//
+// rec learns which copies may have left something for Cleanup.
+func (d Deps) exportAll(ctx context.Context, job resource.Job, items []exportItem, enc s3access.Encryption,
+	progress jobs.Progress, rec *runRecord) (jobs.Result, error) {
 	ep, err := d.S3.Resolve(ctx, job.AccountID)
 	if err != nil {
 		return jobs.Result{}, err
 	}
 	if errs, err := missingBuckets(ctx, ep, items); err != nil || len(errs) > 0 {
+		if ctx.Err() != nil {
+			return jobs.Result{}, context.Cause(ctx)
+		}
 		return jobs.Result{Errors: errs}, err
 	}
 
@@ -324,6 +338,7 @@ func (d Deps) exportAll(ctx context.Context, job resource.Job, items []exportIte
 		res, err := assetstore.Export(ctx, d.Assets, it.bytes, dst, s3access.CopyOptions{
 			Encryption: enc, Progress: t.of(i), Tuning: d.Tuning,
 		})
+		rec.copied(err, true)
 		if err != nil {
 			return &exportError{item: it, err: err}
 		}
@@ -335,7 +350,7 @@ func (d Deps) exportAll(ctx context.Context, job resource.Job, items []exportIte
 	}
 	var ee *exportError
 	if errors.As(err, &ee) {
-		if je, ok := d.exportJobError(job, ee); ok {
+		if je, ok := d.exportJobError(job, ep, ee); ok {
 			return jobs.Result{Errors: []jobs.JobError{je}}, nil
 		}
 		return jobs.Result{}, fmt.Errorf("jobtypes: export asset %s to %s: %w", ee.item.asset.ID,
@@ -361,12 +376,11 @@ func (e *exportError) Error() string { return e.err.Error() }
 func (e *exportError) Unwrap() error { return e.err }
 
 // jobError describes a copy's failure that the job's user can act on.
-func (d Deps) exportJobError(job resource.Job, ee *exportError) (jobs.JobError, bool) {
+func (d Deps) exportJobError(job resource.Job, ep *s3access.Endpoint, ee *exportError) (jobs.JobError, bool) {
 	it, err := ee.item, ee.err
 	dst := s3URI(it.dst.bucket, it.dst.key)
 	je := jobs.JobError{ResourceType: string(resource.KindAsset), ResourceID: it.asset.ID}
-	var apiErr smithy.APIError
-	var re *awshttp.ResponseError
+	cause, s3Failed := s3CauseOf(err)
 	switch {
 	case errors.Is(err, s3access.ErrNoSuchBucket):
 		je.Code = jobs.CodeResourceNotFound
@@ -376,17 +390,15 @@ func (d Deps) exportJobError(job resource.Job, ee *exportError) (jobs.JobError, 
 			"job", job.ID, "asset", it.asset.ID, "key", it.bytes.String(), "store", d.Assets.String())
 		je.Code = jobs.CodeResourceNotFound
 		je.Message = fmt.Sprintf("the data of asset %s is missing", it.asset.ID)
-	case errors.Is(err, s3access.ErrAccessDenied):
-		je.Code = jobs.CodeAccessDenied
-		je.Message = fmt.Sprintf("%s can't be written with this account's S3 credentials", dst)
 	case fault.As(err) != nil:
 		fe := jobs.ErrorFromFault(err)
 		je.Code, je.Message = fe.Code, fe.Message
-	case errors.As(err, &apiErr) && errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500:
-		// The endpoint refused the write: an unknown KMS key, a bucket
-		// policy, ...
-		je.Code = jobs.CodeValidation
-		je.Message = fmt.Sprintf("S3 refused to write %s: %s: %s", dst, apiErr.ErrorCode(), apiErr.ErrorMessage())
+	case s3Failed && names(err, it.dst.bucket, it.dst.key):
+		// The endpoint refused the write (the credentials, an unknown KMS
+		// key, encryption without KMS, a bucket policy, ...), or could not
+		// be reached.
+		je.Code = cause.code
+		je.Message = cause.message(ep, "write", dst) + " (asset " + it.asset.ID + ")"
 	default:
 		return jobs.JobError{}, false
 	}
@@ -406,11 +418,19 @@ func missingBuckets(ctx context.Context, ep *s3access.Endpoint, items []exportIt
 		}
 	}
 	missing := make([]bool, len(buckets))
+	unreachable := make([]error, len(buckets))
 	err := forEach(ctx, len(buckets), 8, func(ctx context.Context, i int) error {
 		_, err := ep.Client().HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &buckets[i]})
 		var re *awshttp.ResponseError
-		if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound {
+		switch {
+		case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound:
 			missing[i] = true
+		case err != nil && ctx.Err() == nil:
+			// An endpoint that can't be reached fails the job before it
+			// writes anything.
+			if s3access.IsUnreachable(err) {
+				unreachable[i] = err
+			}
 		}
 		return nil
 	})
@@ -419,6 +439,17 @@ func missingBuckets(ctx context.Context, ep *s3access.Endpoint, items []exportIt
 	}
 	var errs []jobs.JobError
 	for i, b := range buckets {
+		if unreachable[i] != nil {
+			it := first[b]
+			c := s3Cause{code: jobs.CodeValidation, why: s3access.Explain(unreachable[i]), unreachable: true}
+			errs = append(errs, jobs.JobError{
+				Code:         c.code,
+				Message:      c.message(ep, "write", s3URI(b, it.dst.key)) + " (asset " + it.asset.ID + ")",
+				ResourceType: string(resource.KindAsset),
+				ResourceID:   it.asset.ID,
+			})
+			continue
+		}
 		if !missing[i] {
 			continue
 		}

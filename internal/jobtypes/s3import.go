@@ -31,13 +31,19 @@ import (
 //     of them in Details.ImportAssetsFromS3JobErrorDetails; its ResourceType
 //     is ASSET and its ResourceId the s3:// URI of the first (the asset that
 //     could not be made has no id yet);
-//   - sources the endpoint refuses to read (or inside the asset store): one
-//     ACCESS_DENIED_EXCEPTION, listed the same way;
+//   - sources inside the asset store: one ACCESS_DENIED_EXCEPTION, listed
+//     the same way;
+//   - sources S3 refuses to read, or whose endpoint can't be reached: one
+//     error per cause, listed the same way, with the code of s3Failure
+//     (ACCESS_DENIED_EXCEPTION for a refusal of the credentials,
+//     VALIDATION_EXCEPTION for an endpoint that can't be reached, ...) and
+//     a message naming the sources and what S3 (or the network) said;
 //   - objects over the size limit: one SERVICE_QUOTA_EXCEEDED_EXCEPTION
 //     each, LimitName "Asset size in GB", LimitValue the limit in GB;
 //   - a source replaced while it was copied: VALIDATION_EXCEPTION naming it.
 type ImportFromS3 struct {
 	deps Deps
+	runs runLog
 }
 
 var _ jobs.Runner = (*ImportFromS3)(nil)
@@ -133,7 +139,13 @@ func (r *ImportFromS3) Validate(ctx context.Context, q store.Queries, job resour
 }
 
 // Run implements jobs.Runner.
-func (r *ImportFromS3) Run(ctx context.Context, job resource.Job, progress jobs.Progress) (jobs.Result, error) {
+func (r *ImportFromS3) Run(ctx context.Context, job resource.Job, progress jobs.Progress) (res jobs.Result, err error) {
+	rec := r.runs.begin(job)
+	defer func() { r.runs.end(job, rec, err == nil && len(res.Errors) == 0) }()
+	return r.run(ctx, job, progress, rec)
+}
+
+func (r *ImportFromS3) run(ctx context.Context, job resource.Job, progress jobs.Progress, rec *runRecord) (jobs.Result, error) {
 	sources, err := parseImport(job)
 	if err != nil {
 		return jobs.Result{}, err
@@ -164,7 +176,9 @@ func (r *ImportFromS3) Run(ctx context.Context, job resource.Job, progress jobs.
 		switch {
 		case err == nil:
 			infos[i] = info
-		case isSourceProblem(err):
+		case ctx.Err() != nil:
+			return context.Cause(ctx)
+		case isSourceProblem(err) || s3Caused(err):
 			problems[i] = err
 		default:
 			return fmt.Errorf("jobtypes: head %s: %w", sources[i], err)
@@ -179,7 +193,7 @@ func (r *ImportFromS3) Run(ctx context.Context, job resource.Job, progress jobs.
 			problems[i] = &tooLarge{size: info.Size}
 		}
 	}
-	if errs := r.jobErrors(sources, problems); len(errs) > 0 {
+	if errs := r.jobErrors(ep, sources, problems); len(errs) > 0 {
 		return jobs.Result{Errors: errs}, nil
 	}
 
@@ -203,12 +217,13 @@ func (r *ImportFromS3) Run(ctx context.Context, job resource.Job, progress jobs.
 			return err
 		}
 		info, err := assetstore.Import(ctx, r.deps.Assets, locs[i], key, t.of(i))
+		rec.copied(err, false)
 		if err == nil && info.Size > r.deps.MaxAssetSize {
 			// Replaced by a larger object since it was described.
 			err = &tooLarge{size: info.Size}
 		}
 		if err != nil {
-			if isSourceProblem(err) {
+			if ctx.Err() == nil && r.sourceProblem(err, sources[i]) {
 				return &sourceError{index: i, err: err}
 			}
 			return fmt.Errorf("jobtypes: import %s: %w", sources[i], err)
@@ -229,7 +244,7 @@ func (r *ImportFromS3) Run(ctx context.Context, job resource.Job, progress jobs.
 	if errors.As(err, &se) {
 		problems := make([]error, len(sources))
 		problems[se.index] = se.err
-		return jobs.Result{Errors: r.jobErrors(sources, problems)}, nil
+		return jobs.Result{Errors: r.jobErrors(ep, sources, problems)}, nil
 	}
 	if err != nil {
 		return jobs.Result{}, err
@@ -239,7 +254,13 @@ func (r *ImportFromS3) Run(ctx context.Context, job resource.Job, progress jobs.
 
 // Cleanup implements jobs.Runner: it removes the objects (and incomplete
 // uploads) under the asset ids of the job.
+//
+// After a run that ended here leaving nothing (see runLog), or for a job
+// that never ran, there is nothing to remove and it does nothing.
 func (r *ImportFromS3) Cleanup(ctx context.Context, job resource.Job) error {
+	if r.runs.nothingToClean(job) {
+		return nil
+	}
 	sources, err := parseImport(job)
 	if err != nil {
 		// It never passed Validate, so it never ran.
@@ -268,6 +289,17 @@ type sourceError struct {
 func (e *sourceError) Error() string { return e.err.Error() }
 func (e *sourceError) Unwrap() error { return e.err }
 
+// sourceProblem reports whether err, the failure of a copy of s, is about
+// s: what isSourceProblem and s3Failure describe, when it names s (not the
+// S3 asset store's object it was copied to).
+func (r *ImportFromS3) sourceProblem(err error, s source) bool {
+	var tl *tooLarge
+	if errors.As(err, &tl) || fault.Is(err, fault.AccessDenied) {
+		return true
+	}
+	return names(err, s.bucket, s.key) && (isSourceProblem(err) || s3Caused(err))
+}
+
 // isSourceProblem reports whether err is about the source, for the job's
 // user to fix, rather than a failure of Wharf or the network.
 func isSourceProblem(err error) bool {
@@ -277,9 +309,12 @@ func isSourceProblem(err error) bool {
 }
 
 // jobErrors describes the problems of the sources (nil where none).
-func (r *ImportFromS3) jobErrors(sources []source, problems []error) []jobs.JobError {
+func (r *ImportFromS3) jobErrors(ep *s3access.Endpoint, sources []source, problems []error) []jobs.JobError {
 	var missing, denied, changed []source
 	var errs []jobs.JobError
+	// Sources S3 or the network failed, by cause, in the order first seen.
+	var causes []s3Cause
+	failed := map[s3Cause][]source{}
 	for i, p := range problems {
 		var tl *tooLarge
 		switch {
@@ -298,8 +333,17 @@ func (r *ImportFromS3) jobErrors(sources []source, problems []error) []jobs.JobE
 			missing = append(missing, sources[i])
 		case errors.Is(p, s3access.ErrSourceChanged):
 			changed = append(changed, sources[i])
-		default:
+		case fault.As(p) != nil:
 			denied = append(denied, sources[i])
+		default:
+			c, ok := s3CauseOf(p)
+			if !ok { // not a source problem: isSourceProblem and s3Caused let none else through
+				c = s3Cause{code: jobs.CodeAccessDenied, why: p.Error()}
+			}
+			if _, seen := failed[c]; !seen {
+				causes = append(causes, c)
+			}
+			failed[c] = append(failed[c], sources[i])
 		}
 	}
 	problemsOf := make(map[source]error, len(problems))
@@ -319,7 +363,7 @@ func (r *ImportFromS3) jobErrors(sources []source, problems []error) []jobs.JobE
 			names[i] = describe(s)
 		}
 		msg := names[0]
-		if len(list) > 1 {
+		if len(list) > 1 && many != "" {
 			msg = fmt.Sprintf("%d %s: %s", len(list), many, listed(names))
 		}
 		errs = append([]jobs.JobError{{
@@ -333,11 +377,21 @@ func (r *ImportFromS3) jobErrors(sources []source, problems []error) []jobs.JobE
 	group(jobs.CodeValidation, changed, func(s source) string {
 		return fmt.Sprintf("%s changed while it was copied; run the job again", s)
 	}, "source objects changed while they were copied")
-	group(jobs.CodeAccessDenied, denied, func(s source) string {
-		if fe := fault.As(problemsOf[s]); fe != nil {
-			return fe.Message
+	for i := len(causes) - 1; i >= 0; i-- {
+		c, list := causes[i], failed[causes[i]]
+		uris := make([]string, len(list))
+		for j, s := range list {
+			uris[j] = s.String()
 		}
-		return fmt.Sprintf("%s can't be read with this account's S3 credentials", s)
+		what := uris[0]
+		if len(list) > 1 {
+			what = fmt.Sprintf("%d source objects (%s)", len(list), listed(uris))
+		}
+		msg := c.message(ep, "read", what)
+		group(c.code, list, func(source) string { return msg }, "")
+	}
+	group(jobs.CodeAccessDenied, denied, func(s source) string {
+		return fault.As(problemsOf[s]).Message
 	}, "source objects can't be read")
 	group(jobs.CodeResourceNotFound, missing, func(s source) string {
 		if errors.Is(problemsOf[s], s3access.ErrNoSuchBucket) {

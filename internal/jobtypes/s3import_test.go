@@ -212,15 +212,23 @@ func (nopResolver) Resolve(context.Context, string) (*s3access.Endpoint, error) 
 	return nil, fault.AccessDeniedf("no S3 credentials are configured for this account")
 }
 
-// createdJob creates a job (not started) and returns its record, for tests
-// that call a runner directly.
+// createdJob creates a job (not started) and returns its record as the
+// engine hands it to a run (started, first attempt), for tests that call a
+// runner directly.
 func (e *env) createdJob(jobType string, details json.RawMessage) resource.Job {
 	e.t.Helper()
 	v, err := e.createJob(jobType, details)
 	if err != nil {
 		e.t.Fatalf("CreateJob: %v", err)
 	}
-	return e.job(v.ID)
+	return claimed(e.job(v.ID))
+}
+
+// claimed is job as the engine claims it for its first run.
+func claimed(job resource.Job) resource.Job {
+	now := resource.Now()
+	job.StartedAt, job.Attempts = &now, 1
+	return job
 }
 
 // progressLog records a run's progress reports.

@@ -46,6 +46,7 @@ type ExportRevisionsToS3 struct {
 	// Cleanup: once a data grant is deleted, an entitled data set's
 	// revision can no longer be listed to find them (see ExportToS3.keys).
 	keys sync.Map
+	runs runLog
 }
 
 var (
@@ -247,7 +248,9 @@ func (r *ExportRevisionsToS3) Prepare(_ context.Context, job resource.Job) (json
 }
 
 // Run implements jobs.Runner.
-func (r *ExportRevisionsToS3) Run(ctx context.Context, job resource.Job, progress jobs.Progress) (jobs.Result, error) {
+func (r *ExportRevisionsToS3) Run(ctx context.Context, job resource.Job, progress jobs.Progress) (res jobs.Result, err error) {
+	rec := r.runs.begin(job)
+	defer func() { r.runs.end(job, rec, err == nil && len(res.Errors) == 0) }()
 	re, err := parseRevisionExport(job)
 	if err != nil {
 		return jobs.Result{}, err
@@ -262,7 +265,7 @@ func (r *ExportRevisionsToS3) Run(ctx context.Context, job resource.Job, progres
 		return jobs.Result{Errors: []jobs.JobError{*jobErr}}, nil
 	}
 	r.keys.Store(job.ID, items)
-	res, err := r.deps.exportAll(ctx, job, items, re.encryption, progress)
+	res, err = r.deps.exportAll(ctx, job, items, re.encryption, progress, rec)
 	if err == nil && len(res.Errors) == 0 {
 		r.keys.Delete(job.ID) // a completed job is not cleaned up
 	}
@@ -273,7 +276,14 @@ func (r *ExportRevisionsToS3) Run(ctx context.Context, job resource.Job, progres
 // keys the revision's assets resolve to (all of them: S3 doesn't say who
 // started an upload). A revision gone since, or whose keys no longer
 // resolve, has nothing to clean up that can be found.
+//
+// After a run that ended here leaving nothing (see runLog), or for a job
+// that never ran, it does nothing.
 func (r *ExportRevisionsToS3) Cleanup(ctx context.Context, job resource.Job) error {
+	if r.runs.nothingToClean(job) {
+		r.keys.Delete(job.ID)
+		return nil
+	}
 	re, err := parseRevisionExport(job)
 	if err != nil {
 		return nil // it never passed Validate, so it never ran

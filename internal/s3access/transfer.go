@@ -162,7 +162,7 @@ func Head(ctx context.Context, loc Location) (ObjectInfo, error) {
 	}
 	out, err := loc.Endpoint.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &loc.Bucket, Key: &loc.Key})
 	if err != nil {
-		return ObjectInfo{}, notFoundDetail(ctx, "head", loc, err)
+		return ObjectInfo{}, notFoundDetail(ctx, "head", loc, refusalDetail(ctx, loc, err))
 	}
 	return ObjectInfo{
 		Size:         aws.ToInt64(out.ContentLength),
@@ -184,6 +184,26 @@ func notFoundDetail(ctx context.Context, op string, loc Location, err error) err
 		}
 	}
 	return cerr
+}
+
+// refusalDetail returns the error of a GetObject of loc's first byte in
+// place of a HEAD's refusal that says only its HTTP status (HEAD responses
+// have no body): the GET's answer names the cause (SignatureDoesNotMatch,
+// InvalidAccessKeyId, AccessDenied, ...). Anything else is returned as is.
+func refusalDetail(ctx context.Context, loc Location, err error) error {
+	a, ok := AnswerOf(err)
+	if !ok || !a.generic() || a.Status == http.StatusNotFound || a.Status >= 500 {
+		return err
+	}
+	out, gerr := loc.Endpoint.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &loc.Bucket, Key: &loc.Key, Range: aws.String("bytes=0-0")})
+	if gerr == nil {
+		out.Body.Close()
+		return err
+	}
+	if ga, ok := AnswerOf(gerr); ok && !ga.generic() && ga.Status == a.Status {
+		return gerr
+	}
+	return err
 }
 
 // bucketExists reports whether bucket exists. An endpoint that refuses to
@@ -256,7 +276,22 @@ func get(ctx context.Context, loc Location, ifMatch string, offset, length int64
 			}
 		}
 	}
-	return out.Body, info, nil
+	return objectBody{out.Body, loc}, info, nil
+}
+
+// objectBody is an object's body whose read errors (a connection that broke
+// mid-way) are *ObjectError values naming the object.
+type objectBody struct {
+	io.ReadCloser
+	loc Location
+}
+
+func (b objectBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = classify("get", b.loc.Bucket, b.loc.Key, err)
+	}
+	return n, err
 }
 
 // progress serializes a progress callback and keeps its count monotonic.
@@ -495,7 +530,7 @@ func (m *multipart) run(ctx context.Context, concurrency int,
 		}
 	}
 	if aerr := m.abort(ctx); aerr != nil {
-		err = errors.Join(err, fmt.Errorf("s3access: abort multipart upload %s of %s: %w", m.id, m.dst, aerr))
+		err = errors.Join(err, fmt.Errorf("s3access: %w: abort multipart upload %s of %s: %w", ErrUploadLeft, m.id, m.dst, aerr))
 	}
 	return "", err
 }

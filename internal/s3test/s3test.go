@@ -5,7 +5,9 @@
 // $(go env GOPATH)/bin, started on a free loopback port with a temporary
 // data directory, root credentials and a KMS key, so that SSE-S3 (AES256)
 // and SSE-KMS (aws:kms with KMSKeyID) work. StartNamed starts further,
-// independent servers (other endpoints, other credentials). When MinIO is
+// independent servers (other endpoints, other credentials), and
+// StartWithoutKMS a MinIO with no KMS, which refuses server-side encryption
+// as MinIO does when MINIO_KMS_SECRET_KEY is not set. When MinIO is
 // not installed, versitygw (`go install
 // github.com/versity/versitygw/cmd/versitygw@latest`) over a POSIX
 // directory is used instead; it has no server-side encryption (Server.HasSSE
@@ -81,15 +83,17 @@ type Server struct {
 	// server has no KMS.
 	KMSKeyID string
 
-	proc *process // nil for an external server
+	proc  *process // nil for an external server
+	noKMS bool     // started by StartWithoutKMS
 }
 
 // HasKMS reports whether the server can encrypt with SSE-KMS.
 func (s *Server) HasKMS() bool { return s.KMSKeyID != "" }
 
 // HasSSE reports whether the server applies server-side encryption
-// (AES256) and reports it back. versitygw's POSIX backend ignores it.
-func (s *Server) HasSSE() bool { return s.Kind != "versitygw" }
+// (AES256) and reports it back. versitygw's POSIX backend ignores it; a
+// server of StartWithoutKMS refuses it.
+func (s *Server) HasSSE() bool { return s.Kind != "versitygw" && !s.noKMS }
 
 // Start returns the test binary's shared server, starting it on first use.
 func Start(t testing.TB) *Server {
@@ -104,6 +108,11 @@ func Start(t testing.TB) *Server {
 // first use: a server of its own, with its own port, data and credentials.
 func StartNamed(t testing.TB, name string) *Server {
 	t.Helper()
+	return start(t, name, false)
+}
+
+func start(t testing.TB, name string, noKMS bool) *Server {
+	t.Helper()
 	mu.Lock()
 	e, ok := servers[name]
 	if !ok {
@@ -111,7 +120,7 @@ func StartNamed(t testing.TB, name string) *Server {
 		servers[name] = e
 	}
 	mu.Unlock()
-	e.once.Do(func() { e.srv, e.err = startLocal(name) })
+	e.once.Do(func() { e.srv, e.err = startLocal(name, noKMS) })
 	if e.err != nil {
 		if errors.Is(e.err, errNoBinary) && os.Getenv(EnvRequire) != "1" {
 			t.Skipf("s3test: no S3 server, skipping (set %s=1 to fail instead): %v", EnvRequire, e.err)
@@ -119,6 +128,24 @@ func StartNamed(t testing.TB, name string) *Server {
 		t.Fatalf("s3test: %v", e.err)
 	}
 	return e.srv
+}
+
+// StartWithoutKMS returns the test binary's server of that name started
+// with no KMS (MinIO without MINIO_KMS_SECRET_KEY): it refuses server-side
+// encryption, AES256 included, with NotImplemented. Such a server is kept
+// apart from StartNamed's: a name means one or the other. It skips the test
+// when only versitygw is installed (it has no encryption to refuse) or an
+// external server is configured.
+func StartWithoutKMS(t testing.TB, name string) *Server {
+	t.Helper()
+	if os.Getenv(EnvURL) != "" {
+		t.Skipf("s3test: %s names an external server; no KMS-less server can be started", EnvURL)
+	}
+	srv := start(t, "nokms:"+name, true)
+	if srv.Kind != "minio" {
+		t.Skipf("s3test: %s has no server-side encryption to refuse", srv.Kind)
+	}
+	return srv
 }
 
 // Main runs the tests and then stops the servers s3test started. Call it
@@ -329,7 +356,7 @@ type process struct {
 	exited chan struct{} // closed once the server has exited
 }
 
-func startLocal(name string) (*Server, error) {
+func startLocal(name string, noKMS bool) (*Server, error) {
 	kind, bin, err := findBinary()
 	if err != nil {
 		return nil, err
@@ -344,6 +371,7 @@ func startLocal(name string) (*Server, error) {
 		Region:          Region,
 		AccessKeyID:     "wharf" + randomHex(6),
 		SecretAccessKey: randomHex(20),
+		noKMS:           noKMS,
 	}
 	// Two tries: a port found free may be taken before the server binds it.
 	for attempt := 0; ; attempt++ {
@@ -353,7 +381,7 @@ func startLocal(name string) (*Server, error) {
 			return nil, err
 		}
 		s.URL = fmt.Sprintf("http://127.0.0.1:%d", port)
-		s.proc, err = launch(s, bin, dir, port)
+		s.proc, err = launch(s, bin, dir, port, noKMS)
 		if err == nil {
 			return s, nil
 		}
@@ -364,7 +392,7 @@ func startLocal(name string) (*Server, error) {
 	}
 }
 
-func launch(s *Server, bin, dir string, port int) (*process, error) {
+func launch(s *Server, bin, dir string, port int, noKMS bool) (*process, error) {
 	data := filepath.Join(dir, "data")
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return nil, err
@@ -381,17 +409,19 @@ func launch(s *Server, bin, dir string, port int) (*process, error) {
 		_, _ = rand.Read(key)
 		cmd = exec.Command(bin, "server", "--quiet", "--address", fmt.Sprintf("127.0.0.1:%d", port),
 			"--console-address", fmt.Sprintf("127.0.0.1:%d", consolePort), data)
-		env = append(env,
+		env = append(withoutMinIOKMS(env),
 			"MINIO_ROOT_USER="+s.AccessKeyID,
 			"MINIO_ROOT_PASSWORD="+s.SecretAccessKey,
-			"MINIO_KMS_SECRET_KEY="+KMSKeyName+":"+base64.StdEncoding.EncodeToString(key),
 			"MINIO_BROWSER=off",
 			"MINIO_UPDATE=off",
 			"MINIO_CI_CD=on", // accept a data directory on the root disk or tmpfs
 			"MINIO_REGION="+Region,
 			"HOME="+dir,
 		)
-		s.KMSKeyID = KMSKeyName
+		if !noKMS {
+			env = append(env, "MINIO_KMS_SECRET_KEY="+KMSKeyName+":"+base64.StdEncoding.EncodeToString(key))
+			s.KMSKeyID = KMSKeyName
+		}
 	case "versitygw":
 		cmd = exec.Command(bin, "--port", fmt.Sprintf("127.0.0.1:%d", port),
 			"--access", s.AccessKeyID, "--secret", s.SecretAccessKey, "--region", Region, "posix", data)
@@ -417,6 +447,19 @@ func launch(s *Server, bin, dir string, port int) (*process, error) {
 	}
 	startWatchdog(cmd.Process.Pid, dir)
 	return p, nil
+}
+
+// withoutMinIOKMS drops the KMS configuration a developer's shell may hold,
+// so that a server's KMS is only what s3test gives it.
+func withoutMinIOKMS(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "MINIO_KMS_") || strings.HasPrefix(kv, "MINIO_KES_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 // waitReady waits until the server answers an S3 request.

@@ -85,3 +85,25 @@ func TestStartNamedIsAnotherServer(t *testing.T) {
 		t.Errorf("bucket %s of the other server is visible on the first", bucket)
 	}
 }
+
+// A server without KMS refuses AES256 as MinIO does when it has no KMS
+// configured; the shared server takes it.
+func TestStartWithoutKMSRefusesSSE(t *testing.T) {
+	srv := s3test.StartWithoutKMS(t, "plain")
+	if srv.HasKMS() || srv.HasSSE() {
+		t.Fatalf("HasKMS %v, HasSSE %v: want false", srv.HasKMS(), srv.HasSSE())
+	}
+	if srv == s3test.Start(t) || srv == s3test.StartNamed(t, "plain") {
+		t.Fatal("StartWithoutKMS returned a server with KMS")
+	}
+	bucket := srv.NewBucket(t)
+	_, err := srv.Client().PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: &bucket, Key: aws.String("k"), Body: bytes.NewReader([]byte("secret")),
+		ServerSideEncryption: types.ServerSideEncryptionAes256,
+	})
+	if err == nil || !strings.Contains(err.Error(), "NotImplemented") {
+		t.Fatalf("PutObject with AES256 on a server without KMS: %v, want NotImplemented", err)
+	}
+	t.Logf("refusal: %v", err)
+	srv.PutObject(t, bucket, "plain", []byte("unencrypted"))
+}

@@ -171,6 +171,14 @@ func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, pathOf("signed_url"), types.StringNull())...)
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, pathOf("signed_url_expires_at"), types.StringNull())...)
 	}
+	if state != nil && plan.WaitForCompletion.ValueBool() && failed(dxtypes.State(state.State.ValueString())) {
+		// A job that Terraform waits for ended without completing (an
+		// update's wait failed, or it failed after the apply): replace it
+		// with a new one, as a tainted job would be.
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, pathOf("state"), types.StringUnknown())...)
+		resp.RequiresReplace = append(resp.RequiresReplace, pathOf("state"))
+		return
+	}
 	if state != nil && !resp.Diagnostics.HasError() {
 		keepComputedWhenUnchanged(ctx, req, resp)
 	}
@@ -263,7 +271,41 @@ func (r *jobResource) finish(ctx context.Context, jobID string, m *jobModel, wai
 		return
 	}
 	diags.Append(m.applyView(ctx, viewOfGet(out))...)
+	if wait && failed(out.State) {
+		// The job is recorded all the same: Terraform taints a resource
+		// that a failed create saved, and replaces it at the next apply
+		// (and ModifyPlan replaces one that a failed update kept).
+		summary, detail := jobFailure(jobID, out)
+		diags.AddError(summary, detail+"\nThe job is kept in the state, tainted: the next apply replaces it with a new job.")
+		return
+	}
 	warnIfFailed(jobID, out, diags)
+}
+
+// failed reports whether a job in state s ended without completing.
+func failed(s dxtypes.State) bool {
+	return s == dxtypes.StateError || s == dxtypes.StateCancelled || s == dxtypes.StateTimedOut
+}
+
+// jobFailure describes a job that ended without completing: the summary and
+// the job's errors.
+func jobFailure(jobID string, out *dataexchange.GetJobOutput) (summary, detail string) {
+	switch out.State {
+	case dxtypes.StateTimedOut:
+		return fmt.Sprintf("Job %s ended in TIMED_OUT", jobID), "The service stopped the job at its time limit."
+	case dxtypes.StateCancelled:
+		return fmt.Sprintf("Job %s was CANCELLED", jobID), "The job was cancelled before it ran."
+	}
+	var lines []string
+	for _, e := range out.Errors {
+		line := fmt.Sprintf("%s: %s", e.Code, aws.ToString(e.Message))
+		if e.ResourceType != "" || e.ResourceId != nil {
+			line += fmt.Sprintf(" (%s %s)", e.ResourceType, aws.ToString(e.ResourceId))
+		}
+		lines = append(lines, line)
+	}
+	return fmt.Sprintf("Job %s ended in ERROR", jobID),
+		"The job's errors (also in its errors attribute):\n" + strings.Join(lines, "\n")
 }
 
 // uploadFiles PUTs the job's local files to its upload URLs.
@@ -316,26 +358,16 @@ func (r *jobResource) waitForJob(ctx context.Context, jobID string) (*dataexchan
 	}
 }
 
-// warnIfFailed adds a warning for a job that ended in ERROR or TIMED_OUT:
-// the job exists and stays in the state (a failed job is not Terraform's
-// failure), its errors are in the errors attribute.
+// warnIfFailed adds a warning for a job that ended in ERROR or TIMED_OUT
+// that Terraform did not wait for: the job exists and stays in the state,
+// its errors are in the errors attribute. (With wait_for_completion, the
+// failure is the apply's: see finish.)
 func warnIfFailed(jobID string, out *dataexchange.GetJobOutput, diags *diag.Diagnostics) {
 	switch out.State {
-	case dxtypes.StateError:
-		var lines []string
-		for _, e := range out.Errors {
-			line := fmt.Sprintf("%s: %s", e.Code, aws.ToString(e.Message))
-			if e.ResourceType != "" || e.ResourceId != nil {
-				line += fmt.Sprintf(" (%s %s)", e.ResourceType, aws.ToString(e.ResourceId))
-			}
-			lines = append(lines, line)
-		}
-		diags.AddWarning(fmt.Sprintf("Job %s ended in ERROR", jobID),
-			"The job's errors (also in its errors attribute):\n"+strings.Join(lines, "\n")+
-				"\nThe job stays in the state; change an argument (or taint it) to run a new one.")
-	case dxtypes.StateTimedOut:
-		diags.AddWarning(fmt.Sprintf("Job %s ended in TIMED_OUT", jobID),
-			"The service stopped the job at its time limit. The job stays in the state; change an argument (or taint it) to run a new one.")
+	case dxtypes.StateError, dxtypes.StateTimedOut:
+		summary, detail := jobFailure(jobID, out)
+		diags.AddWarning(summary, detail+
+			"\nThe job stays in the state; change an argument (or taint it, or set wait_for_completion) to run a new one.")
 	}
 }
 

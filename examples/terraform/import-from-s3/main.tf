@@ -1,5 +1,7 @@
 # The seed's example, plus `provider = wharf`: import an S3 object into a new
-# revision. Run a Wharf server (wharf serve) that can read the bucket, then:
+# revision, and wait until the job is done (a job that fails fails the apply
+# with its errors; the next apply replaces it). Run a Wharf server (wharf
+# serve) that can read the bucket, then:
 #   terraform apply -var endpoint=http://127.0.0.1:8686 -var bucket=source-bucket
 terraform {
   required_providers {
@@ -49,7 +51,8 @@ resource "aws_dataexchange_job" "example" {
     }
   ]
 
-  start_on_creation = true
+  start_on_creation   = true
+  wait_for_completion = true
 }
 
 output "job_state" {
