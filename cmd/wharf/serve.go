@@ -59,6 +59,7 @@ type serveFlags struct {
 	downloadExpiry    time.Duration
 	maxUploadSize     int64
 	apiEndpoints      []string
+	pprof             string
 }
 
 func newServeCommand() *cobra.Command {
@@ -113,6 +114,8 @@ func newServeCommand() *cobra.Command {
 		"the largest upload a signed URL takes, in bytes (S3's limit for one PUT: 5 GiB)")
 	cmd.Flags().StringArrayVar(&f.apiEndpoints, "api-endpoint", nil,
 		"where SendApiAsset forwards the requests of an API Gateway API asset: API_ID=URL, repeatable (default https://API_ID.execute-api.REGION.amazonaws.com/STAGE)")
+	cmd.Flags().StringVar(&f.pprof, "pprof", "",
+		"serve Go's profiler (net/http/pprof, /debug/pprof/) on this separate address, e.g. 127.0.0.1:6060 (default off)")
 	return cmd
 }
 
@@ -258,6 +261,14 @@ func serve(ctx context.Context, f serveFlags) error {
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return err
+	}
+	if f.pprof != "" {
+		stopPprof, err := startPprof(f.pprof, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopPprof()
 	}
 	logger.Info("wharf serving", "listen", ln.Addr().String(), "region", f.region)
 
