@@ -20,6 +20,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/api"
 	"github.com/wharf-dev/wharf/internal/apiasset"
 	"github.com/wharf-dev/wharf/internal/assetstore"
+	"github.com/wharf-dev/wharf/internal/auditlog"
 	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/eventactions"
 	"github.com/wharf-dev/wharf/internal/exchange"
@@ -238,6 +239,12 @@ func serve(ctx context.Context, f serveFlags) error {
 	defer func() { stopSweeping(); <-sweeping }()
 	logger.Info("housekeeping running", "audit_retention", f.auditRetention.String())
 
+	// Every call's audit record, committed in batches before its answer.
+	auditWriter, err := auditlog.New(auditlog.Config{Store: st, Metrics: registry})
+	if err != nil {
+		return err
+	}
+	defer auditWriter.Close()
 	exchangeService := exchange.New(st, f.region)
 	handler := api.New(api.Config{
 		Service:       exchangeService,
@@ -248,7 +255,7 @@ func serve(ctx context.Context, f serveFlags) error {
 		Logger:        logger,
 		Region:        f.region,
 		Ready:         st.Ping,
-		Audit:         st,
+		Audit:         auditWriter,
 		SignedURLs:    signedURLs,
 		APIAssets:     &apiasset.Forwarder{Endpoints: endpoints},
 		AssetDetails:  assetURLs.Details,
