@@ -30,7 +30,10 @@ type probeWriter struct {
 	wrote *atomic.Bool
 }
 
-func (p probeWriter) WriteHeader(status int) { p.wrote.Store(true); p.ResponseWriter.WriteHeader(status) }
+func (p probeWriter) WriteHeader(status int) {
+	p.wrote.Store(true)
+	p.ResponseWriter.WriteHeader(status)
+}
 func (p probeWriter) Write(b []byte) (int, error) {
 	p.wrote.Store(true)
 	return p.ResponseWriter.Write(b)
