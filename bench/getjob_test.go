@@ -66,7 +66,9 @@ func BenchmarkGetJob(b *testing.B) {
 			w := startWharf(b, s3Env(srv), args...)
 			ds := w.newDataSet(b, "hot path")
 			rev := w.newRevision(b, ds)
-			jobID, _, err := w.runJob(context.Background(), types.TypeImportAssetsFromS3,
+			jobCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			jobID, _, err := w.runJob(jobCtx, types.TypeImportAssetsFromS3,
 				importDetails(ds, rev, bucket, []string{"tiny.bin"}), throughputPoll)
 			if err != nil {
 				b.Fatal(err)
@@ -135,7 +137,9 @@ func BenchmarkGetJob(b *testing.B) {
 // callsPerSecond runs n calls on each of clients at once and returns how
 // many calls per second they made together.
 func callsPerSecond(clients []func(context.Context) error, n int) (float64, error) {
-	ctx := context.Background()
+	// A stuck server fails the round rather than hanging the benchmark.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex

@@ -251,7 +251,7 @@ func serve(ctx context.Context, f serveFlags) error {
 		Jobs:          jobService,
 		EventActions:  eventactions.New(st, exchangeService, jobService),
 		Metrics:       promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		Authenticator: auth.NewVerifier(keyring, f.region),
+		Authenticator: auth.NewVerifier(auth.NewKeyCache(keyring, auth.KeyCacheConfig{}), f.region),
 		Logger:        logger,
 		Region:        f.region,
 		Ready:         st.Ping,
