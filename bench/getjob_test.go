@@ -181,7 +181,8 @@ func profileGetJob(b *testing.B, pprofAddr, file string, getJob []func(context.C
 			}
 		}()
 	}
-	defer wg.Wait()
+	defer wg.Wait() // after cancel, deferred below
+	defer cancel()
 	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/profile?seconds=10")
 	if err != nil {
 		b.Fatalf("CPU profile: %v", err)
