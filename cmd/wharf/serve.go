@@ -20,6 +20,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/api"
 	"github.com/wharf-dev/wharf/internal/apiasset"
 	"github.com/wharf-dev/wharf/internal/assetstore"
+	"github.com/wharf-dev/wharf/internal/auditlog"
 	"github.com/wharf-dev/wharf/internal/auth"
 	"github.com/wharf-dev/wharf/internal/eventactions"
 	"github.com/wharf-dev/wharf/internal/exchange"
@@ -60,6 +61,7 @@ type serveFlags struct {
 	maxUploadSize     int64
 	apiEndpoints      []string
 	console           consoleFlags
+	pprof             string
 }
 
 func newServeCommand() *cobra.Command {
@@ -115,6 +117,8 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringArrayVar(&f.apiEndpoints, "api-endpoint", nil,
 		"where SendApiAsset forwards the requests of an API Gateway API asset: API_ID=URL, repeatable (default https://API_ID.execute-api.REGION.amazonaws.com/STAGE)")
 	f.console.register(cmd)
+	cmd.Flags().StringVar(&f.pprof, "pprof", "",
+		"serve Go's profiler (net/http/pprof, /debug/pprof/) on this separate address, e.g. 127.0.0.1:6060 (default off)")
 	return cmd
 }
 
@@ -257,17 +261,23 @@ func serve(ctx context.Context, f serveFlags) error {
 		logger.Info("console served", "path", "/console/", "session_duration", sessions.MaxDuration())
 	}
 
+	// Every call's audit record, committed in batches before its answer.
+	auditWriter, err := auditlog.New(auditlog.Config{Store: st, Metrics: registry})
+	if err != nil {
+		return err
+	}
+	defer auditWriter.Close()
 	exchangeService := exchange.New(st, f.region)
 	handler := api.New(api.Config{
 		Service:       exchangeService,
 		Jobs:          jobService,
 		EventActions:  eventactions.New(st, exchangeService, jobService),
 		Metrics:       promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		Authenticator: auth.NewVerifier(keyring, f.region, verifierOpts...),
+		Authenticator: auth.NewVerifier(auth.NewKeyCache(keyring, auth.KeyCacheConfig{}), f.region, verifierOpts...),
 		Logger:        logger,
 		Region:        f.region,
 		Ready:         st.Ping,
-		Audit:         st,
+		Audit:         auditWriter,
 		SignedURLs:    signedURLs,
 		APIAssets:     &apiasset.Forwarder{Endpoints: endpoints},
 		AssetDetails:  assetURLs.Details,
@@ -282,6 +292,14 @@ func serve(ctx context.Context, f serveFlags) error {
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return err
+	}
+	if f.pprof != "" {
+		stopPprof, err := startPprof(f.pprof, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopPprof()
 	}
 	logger.Info("wharf serving", "listen", ln.Addr().String(), "region", f.region)
 

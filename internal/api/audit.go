@@ -3,23 +3,29 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
+	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/wharf-dev/wharf/internal/fault"
 	"github.com/wharf-dev/wharf/internal/resource"
 )
 
-// AuditLog records every API call; store.Store is one.
+// AuditLog records every API call; store.Store is one, and so is the
+// group-commit writer of package auditlog. InsertAuditRecord must return
+// only once the record is durable.
 type AuditLog interface {
 	InsertAuditRecord(ctx context.Context, r resource.AuditRecord) error
 }
 
-// audit records the call rec answered. A failure to record is logged: the
-// client has its answer already.
-func (s *server) audit(r *http.Request, rec *recorder, accessKeyID string) {
+// audit records the call rec is answering. It runs as the response starts
+// (see recorder.beforeResponse), so that no answer goes out before its
+// record is committed. If the record can't be written, the call's answer
+// becomes an InternalServerException (with the cause in the log), whatever
+// the handler did: a call answered with success always has its record.
+func (s *server) audit(r *http.Request, rec *recorder, accessKeyID string) error {
 	if s.auditLog == nil {
-		return
+		return nil
 	}
 	status := rec.status
 	if status == 0 {
@@ -36,10 +42,21 @@ func (s *server) audit(r *http.Request, rec *recorder, accessKeyID string) {
 		Exception:   rec.exception,
 		RequestID:   requestIDFrom(r.Context()),
 	}
-	if err := s.auditLog.InsertAuditRecord(context.WithoutCancel(r.Context()), a); err != nil {
-		s.log.LogAttrs(r.Context(), slog.LevelError, "audit: record a call",
-			slog.String("request_id", a.RequestID), slog.String("operation", a.Operation), slog.String("error", err.Error()))
+	err := s.auditLog.InsertAuditRecord(context.WithoutCancel(r.Context()), a)
+	if err == nil {
+		return nil
 	}
+	// Replace the response: only the request id stays of what the handler
+	// set.
+	h := rec.Header()
+	for name := range h {
+		delete(h, name)
+	}
+	h.Set("X-Amzn-RequestId", a.RequestID)
+	rec.status, rec.body = http.StatusInternalServerError, nil
+	rec.exception = fault.InternalServer
+	s.writeError(rec.ResponseWriter, r, fmt.Errorf("audit: record the call (%s, status %d): %w", a.Operation, status, err))
+	return err
 }
 
 // resourceARN names the resource a call acted on: the one a Create*

@@ -277,18 +277,23 @@ func (s *server) operation(name string, handle operationFunc) http.Handler {
 			rec = &recorder{ResponseWriter: w}
 		}
 		rec.operation = name
+		// The call's audit record is written, and committed, when the
+		// response starts (recorder.WriteHeader), before any byte of it
+		// goes out.
+		var accessKeyID string
+		rec.beforeResponse = func() error { return s.audit(r, rec, accessKeyID) }
 		if err := s.readBody(rec, r, name); err != nil {
+			accessKeyID = claimedAccessKey(r)
 			s.writeError(rec, r, err)
-			s.audit(r, rec, claimedAccessKey(r))
 			return
 		}
 		p, err := s.authn.Authenticate(r)
 		if err != nil {
+			accessKeyID = claimedAccessKey(r)
 			s.writeError(rec, r, err)
-			s.audit(r, rec, claimedAccessKey(r))
 			return
 		}
-		defer s.audit(r, rec, p.AccessKeyID)
+		accessKeyID = p.AccessKeyID
 		rec.account = p.AccountID
 		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 		status, body, err := handle(r, p.AccountID)
@@ -297,6 +302,9 @@ func (s *server) operation(name string, handle operationFunc) http.Handler {
 			return
 		}
 		s.writeJSON(rec, r, status, body)
+		if rec.beforeResponse != nil {
+			rec.WriteHeader(http.StatusOK) // nothing written: net/http's implicit 200, audited
+		}
 	})
 }
 
@@ -338,7 +346,8 @@ func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, b
 	_, _ = w.Write(b)
 }
 
-// recorder remembers what the access log reports about a response.
+// recorder remembers what the access log and the audit log report about a
+// response.
 type recorder struct {
 	http.ResponseWriter
 	status    int
@@ -346,11 +355,28 @@ type recorder struct {
 	account   string
 	exception string
 	body      []byte // a success response's JSON body
+
+	// beforeResponse, when set, runs once, when the response starts
+	// (before its status line is written): the operation's audit. If it
+	// fails, it has written an InternalServerException instead, and what
+	// the handler writes is dropped.
+	beforeResponse func() error
+	replaced       bool
 }
 
 func (rec *recorder) WriteHeader(status int) {
+	if rec.replaced {
+		return
+	}
 	if rec.status == 0 {
 		rec.status = status
+	}
+	if hook := rec.beforeResponse; hook != nil {
+		rec.beforeResponse = nil
+		if err := hook(); err != nil {
+			rec.replaced = true
+			return
+		}
 	}
 	rec.ResponseWriter.WriteHeader(status)
 }
@@ -360,8 +386,11 @@ func (rec *recorder) WriteHeader(status int) {
 func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
 func (rec *recorder) Write(b []byte) (int, error) {
-	if rec.status == 0 {
-		rec.status = http.StatusOK
+	if rec.status == 0 || rec.beforeResponse != nil {
+		rec.WriteHeader(http.StatusOK)
+	}
+	if rec.replaced {
+		return len(b), nil
 	}
 	return rec.ResponseWriter.Write(b)
 }

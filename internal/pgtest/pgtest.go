@@ -11,6 +11,11 @@
 //
 // Without a server, URL skips the test, or fails it when
 // WHARF_TEST_REQUIRE_POSTGRES=1.
+//
+// The server pgtest starts for URL runs without durability (fsync off), for
+// speed; DurableURL's databases are on a second server with PostgreSQL's
+// default durability, for benchmarks, whose commits must cost what they
+// cost in production.
 package pgtest
 
 import (
@@ -47,7 +52,7 @@ const (
 
 // PooledURL is URL with the client's pool bounded to maxConns, so that many
 // parallel tests on a large machine stay under the server's max_connections.
-func PooledURL(t *testing.T, maxConns int) string {
+func PooledURL(t testing.TB, maxConns int) string {
 	t.Helper()
 	u, err := url.Parse(URL(t))
 	if err != nil {
@@ -61,9 +66,22 @@ func PooledURL(t *testing.T, maxConns int) string {
 
 // URL creates an empty database for t and returns its URL. The database is
 // dropped when t ends (after t's own cleanups, so close pools in those).
-func URL(t *testing.T) string {
+func URL(t testing.TB) string {
 	t.Helper()
-	admin, external, err := adminURL()
+	return newDatabase(t, false)
+}
+
+// DurableURL is URL on a server that fsyncs its commits (PostgreSQL's
+// defaults), started on first use; with WHARF_TEST_POSTGRES_URL set, that
+// server's own settings hold.
+func DurableURL(t testing.TB) string {
+	t.Helper()
+	return newDatabase(t, true)
+}
+
+func newDatabase(t testing.TB, durable bool) string {
+	t.Helper()
+	admin, external, err := adminURL(durable)
 	if err != nil {
 		if external || os.Getenv(EnvRequire) == "1" {
 			t.Fatalf("pgtest: no PostgreSQL: %v", err)
@@ -104,28 +122,33 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// Stop stops the server pgtest started, if any, for a TestMain that can't
+// Stop stops the servers pgtest started, if any, for a TestMain that can't
 // call Main because it also needs another helper's (s3test's) clean-up. Call
 // it after m.Run.
 func Stop() { stopLocal() }
 
+// The servers pgtest starts: [0] without durability, [1] durable.
 var (
-	startOnce sync.Once
-	local     *server
-	localErr  error
+	startOnce [2]sync.Once
+	local     [2]*server
+	localErr  [2]error
 )
 
 // adminURL returns the URL of a superuser connection to a server, and
 // whether the server was named by EnvURL.
-func adminURL() (u string, external bool, err error) {
+func adminURL(durable bool) (u string, external bool, err error) {
 	if u := os.Getenv(EnvURL); u != "" {
 		return u, true, nil
 	}
-	startOnce.Do(func() { local, localErr = startLocal() })
-	if localErr != nil {
-		return "", false, localErr
+	i := 0
+	if durable {
+		i = 1
 	}
-	return local.url, false, nil
+	startOnce[i].Do(func() { local[i], localErr[i] = startLocal(durable) })
+	if localErr[i] != nil {
+		return "", false, localErr[i]
+	}
+	return local[i].url, false, nil
 }
 
 func newDatabaseName() string {
@@ -164,7 +187,7 @@ type server struct {
 	dataDir string
 }
 
-func startLocal() (*server, error) {
+func startLocal(durable bool) (*server, error) {
 	binDir, err := findBinDir()
 	if err != nil {
 		return nil, err
@@ -197,10 +220,12 @@ func startLocal() (*server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	// Durability off: the data is thrown away anyway. Many connections:
-	// parallel tests each open a pool.
-	options := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "+
-		"-c full_page_writes=off -c max_connections=500", port, dir)
+	// Durability off unless asked for: the data is thrown away anyway.
+	// Many connections: parallel tests each open a pool.
+	options := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=500", port, dir)
+	if !durable {
+		options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	}
 	logFile := filepath.Join(dir, "server.log")
 	if out, err := run(append(slices.Clone(s.pgCtl), "-D", s.dataDir, "-l", logFile, "-w", "-t", "60", "-o", options, "start")...); err != nil {
 		log, _ := os.ReadFile(logFile)
@@ -291,12 +316,14 @@ rm -rf "$dir"`
 }
 
 func stopLocal() {
-	if local == nil {
-		return
+	for i, s := range local {
+		if s == nil {
+			continue
+		}
+		if out, err := run(append(slices.Clone(s.pgCtl), "-D", s.dataDir, "-m", "immediate", "-w", "stop")...); err != nil {
+			fmt.Fprintf(os.Stderr, "pgtest: stop PostgreSQL: %v\n%s", err, out)
+		}
+		os.RemoveAll(s.dir)
+		local[i] = nil
 	}
-	if out, err := run(append(slices.Clone(local.pgCtl), "-D", local.dataDir, "-m", "immediate", "-w", "stop")...); err != nil {
-		fmt.Fprintf(os.Stderr, "pgtest: stop PostgreSQL: %v\n%s", err, out)
-	}
-	os.RemoveAll(local.dir)
-	local = nil
 }

@@ -219,8 +219,10 @@ type Queries interface {
 	SetWebhook(ctx context.Context, w resource.Webhook) error
 	GetWebhook(ctx context.Context, accountID string) (resource.Webhook, error)
 
-	// The audit log. ListAuditRecords is newest first.
+	// The audit log. ListAuditRecords is newest first. InsertAuditRecords
+	// inserts records in one transaction: all of them or none.
 	InsertAuditRecord(ctx context.Context, r resource.AuditRecord) error
+	InsertAuditRecords(ctx context.Context, rs []resource.AuditRecord) error
 	ListAuditRecords(ctx context.Context, f AuditFilter) ([]resource.AuditRecord, error)
 	// DeleteAuditRecordsBefore deletes up to limit records from before
 	// cutoff and returns how many it deleted.

@@ -19,6 +19,44 @@ func (q *queries) InsertAuditRecord(ctx context.Context, r resource.AuditRecord)
 	return err
 }
 
+// auditRowsPerInsert is how many records one INSERT statement carries: 900
+// parameters, well under SQLite's and PostgreSQL's limits.
+const auditRowsPerInsert = 100
+
+// InsertAuditRecords inserts the records in one transaction: one
+// multi-row INSERT per auditRowsPerInsert records, and a single statement
+// (its own transaction) when that is all there is.
+func (q *queries) InsertAuditRecords(ctx context.Context, rs []resource.AuditRecord) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	if len(rs) <= auditRowsPerInsert || q.tx != nil {
+		return q.insertAuditRows(ctx, rs)
+	}
+	return q.s.inTx(ctx, func(tq *queries) error { return tq.insertAuditRows(ctx, rs) })
+}
+
+func (q *queries) insertAuditRows(ctx context.Context, rs []resource.AuditRecord) error {
+	for len(rs) > 0 {
+		n := min(len(rs), auditRowsPerInsert)
+		var b strings.Builder
+		b.WriteString(`INSERT INTO audit_log (` + auditColumns + `) VALUES `)
+		args := make([]any, 0, 9*n)
+		for i, r := range rs[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, r.ID, millis(r.At), r.AccountID, r.AccessKeyID, r.Operation, r.ResourceARN, r.Status, r.Exception, r.RequestID)
+		}
+		if _, err := q.exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+		rs = rs[n:]
+	}
+	return nil
+}
+
 func (q *queries) ListAuditRecords(ctx context.Context, f store.AuditFilter) ([]resource.AuditRecord, error) {
 	if f.Limit < 1 {
 		return nil, checkPage(store.PageRequest{Limit: f.Limit})

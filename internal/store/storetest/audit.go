@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -56,5 +58,36 @@ var auditTests = []test{
 		if _, err := e.s.DeleteAuditRecordsBefore(e.ctx, all[0].At, 0); err == nil {
 			t.Error("a zero limit was accepted")
 		}
+	}},
+	{"InsertBatch", func(t *testing.T, e *env) {
+		// 250 records: more than one INSERT statement carries, in one
+		// transaction.
+		var batch, newestFirst []resource.AuditRecord
+		for i := range 250 {
+			r := resource.AuditRecord{ID: resource.NewID(), At: e.now(), AccountID: newAccountID(), AccessKeyID: "AKIAB",
+				Operation: "GetJob", ResourceARN: fmt.Sprintf("arn:%d", i), Status: http.StatusOK, RequestID: resource.NewID()}
+			if i%7 == 0 {
+				r.Status, r.Exception = http.StatusBadRequest, "ValidationException"
+			}
+			batch = append(batch, r)
+			newestFirst = append([]resource.AuditRecord{r}, newestFirst...)
+		}
+		e.must(e.s.InsertAuditRecords(e.ctx, batch))
+		got, err := e.s.ListAuditRecords(e.ctx, store.AuditFilter{Limit: 1000})
+		wantEqual(t, "the batch", got, newestFirst, err)
+		e.must(e.s.InsertAuditRecords(e.ctx, nil))
+
+		// All or nothing: a duplicate id in the third statement leaves
+		// none of the second batch's records.
+		var second []resource.AuditRecord
+		for range 250 {
+			second = append(second, resource.AuditRecord{ID: resource.NewID(), At: e.now(), Operation: "GetJob", Status: http.StatusOK})
+		}
+		second[240].ID = batch[3].ID
+		if err := e.s.InsertAuditRecords(e.ctx, second); !errors.Is(err, store.ErrDuplicate) {
+			t.Fatalf("a batch with a duplicate id: %v, want ErrDuplicate", err)
+		}
+		got, err = e.s.ListAuditRecords(e.ctx, store.AuditFilter{Limit: 1000})
+		wantEqual(t, "only the first batch", got, newestFirst, err)
 	}},
 }
