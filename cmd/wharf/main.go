@@ -32,7 +32,8 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(), newAccountsCommand(), newKeysCommand(), newMigrateCommand(),
-		newUploadCommand(), newDownloadCommand(), newJobsCommand(), newAuditCommand())
+		newUploadCommand(), newDownloadCommand(), newJobsCommand(), newAuditCommand(),
+		newPublishCommand())
 	return root
 }
 
