@@ -164,9 +164,6 @@ func TestPublishS3(t *testing.T) {
 	rev := newRevision(t, s.c, ds)
 	ctx := context.Background()
 
-	// What a run that crashed between CreateJob and StartJob leaves.
-	leftover := createJob(t, s.c, types.TypeImportAssetsFromS3, importDetails(ds, rev, bucket, keys[0]))
-
 	// A run killed once its first job has completed: one job at a time, so
 	// that the kill comes before the last.
 	cmd := exec.Command(wharfBin, "publish", "--data-set", ds, "--revision", rev, "--jobs", "1",
@@ -190,6 +187,8 @@ func TestPublishS3(t *testing.T) {
 	partial := listAssets(t, s.c, ds, rev)
 	require.Less(t, len(partial), 250, "the first run finished before it was killed")
 	t.Logf("the killed run left %d assets", len(partial))
+	// And what a run killed between CreateJob and StartJob leaves.
+	leftover := createJob(t, s.c, types.TypeImportAssetsFromS3, importDetails(ds, rev, bucket, keys[len(keys)-1]))
 
 	sum := publishJSON(t, env, "--data-set", ds, "--revision", rev, "--finalize", "--s3-profile", "minio", "s3://"+bucket+"/data/")
 	assert.Equal(t, 250, sum.AssetsImported+sum.AssetsSkipped)

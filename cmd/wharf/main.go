@@ -33,7 +33,7 @@ func newRootCommand() *cobra.Command {
 	}
 	root.AddCommand(newServeCommand(), newAccountsCommand(), newKeysCommand(), newMigrateCommand(),
 		newUploadCommand(), newDownloadCommand(), newJobsCommand(), newAuditCommand(),
-		newPublishCommand())
+		newPublishCommand(), newSubscribeCommand())
 	return root
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/wharf-dev/wharf/internal/client"
 	"github.com/wharf-dev/wharf/internal/publish"
 )
 
@@ -51,7 +52,7 @@ takes spill into further revisions. See docs/client.md.`,
 			}
 			o.Sources = sources
 			for _, s := range sources {
-				if _, _, ok := publish.ParseS3URL(s); ok {
+				if _, _, ok := client.ParseS3URL(s); ok {
 					if o.S3, err = c.S3(cmd.Context(), s3Profile); err != nil {
 						return err
 					}

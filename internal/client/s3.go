@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -34,4 +35,14 @@ func (c *Client) S3(ctx context.Context, profile string) (*s3.Client, error) {
 		o.UsePathStyle = custom
 		o.DisableLogOutputChecksumValidationSkipped = true
 	}), nil
+}
+
+// ParseS3URL splits s3://bucket[/prefix].
+func ParseS3URL(s string) (bucket, prefix string, ok bool) {
+	rest, ok := strings.CutPrefix(s, "s3://")
+	if !ok {
+		return "", "", false
+	}
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	return bucket, prefix, bucket != ""
 }

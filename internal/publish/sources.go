@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/wharf-dev/wharf/internal/client"
 )
 
 // item is one object or file to publish as one asset.
@@ -33,16 +35,6 @@ func (it item) s3() bool { return it.Path == "" }
 // S3Lister lists a bucket's objects (an *s3.Client is one).
 type S3Lister interface {
 	s3.ListObjectsV2APIClient
-}
-
-// ParseS3URL splits s3://bucket[/prefix].
-func ParseS3URL(s string) (bucket, prefix string, ok bool) {
-	rest, ok := strings.CutPrefix(s, "s3://")
-	if !ok {
-		return "", "", false
-	}
-	bucket, prefix, _ = strings.Cut(rest, "/")
-	return bucket, prefix, bucket != ""
 }
 
 // enumerate lists every source's items, sorted by name; two items with one
@@ -85,7 +77,7 @@ func (it item) origin() string {
 // ending in "/" (the folder markers consoles create) are not objects of
 // the data product and are left out.
 func listS3(ctx context.Context, lister S3Lister, src string) ([]item, error) {
-	bucket, prefix, ok := ParseS3URL(src)
+	bucket, prefix, ok := client.ParseS3URL(src)
 	if !ok {
 		return nil, fmt.Errorf("%q is not s3://bucket[/prefix]", src)
 	}
