@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -65,9 +64,7 @@ takes spill into further revisions. See docs/client.md.`,
 				r.finish()
 			}
 			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(sum); err != nil {
+				if err := writeJSON(cmd.OutOrStdout(), sum); err != nil {
 					return err
 				}
 			} else {

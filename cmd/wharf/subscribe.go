@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -43,9 +42,7 @@ destination records what was exported, so running it again exports only what is 
 			o.Log = cmd.ErrOrStderr()
 			sum, runErr := subscribe.Run(cmd.Context(), c, o)
 			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(sum); err != nil {
+				if err := writeJSON(cmd.OutOrStdout(), sum); err != nil {
 					return err
 				}
 			} else {

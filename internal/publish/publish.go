@@ -407,22 +407,17 @@ func (p *publisher) settleJobs(ctx context.Context, revisionID string) error {
 }
 
 func (p *publisher) listAssets(ctx context.Context, revisionID string) (map[string]int64, error) {
+	assets, err := p.c.RevisionAssets(ctx, p.o.DataSetID, revisionID)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]int64{}
-	pager := dataexchange.NewListRevisionAssetsPaginator(p.c.DX, &dataexchange.ListRevisionAssetsInput{
-		DataSetId: aws.String(p.o.DataSetID), RevisionId: aws.String(revisionID), MaxResults: 200,
-	})
-	for pager.HasMorePages() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			return nil, err
+	for _, a := range assets {
+		var size int64
+		if a.AssetDetails != nil && a.AssetDetails.S3SnapshotAsset != nil {
+			size = int64(a.AssetDetails.S3SnapshotAsset.Size)
 		}
-		for _, a := range page.Assets {
-			var size int64
-			if a.AssetDetails != nil && a.AssetDetails.S3SnapshotAsset != nil {
-				size = int64(a.AssetDetails.S3SnapshotAsset.Size)
-			}
-			out[aws.ToString(a.Name)] = size
-		}
+		out[aws.ToString(a.Name)] = size
 	}
 	return out, nil
 }
@@ -487,44 +482,26 @@ func (p *publisher) run(ctx context.Context, targets []*target) error {
 	advance() // targets with nothing to import
 	p.mu.Unlock()
 
-	work := make(chan job)
-	var wg sync.WaitGroup
-	for range min(p.o.Jobs, max(len(jobs), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range work {
-				r := p.runJob(ctx, j)
-				p.mu.Lock()
-				p.results = append(p.results, r)
-				if r.Err != nil {
-					j.t.failed = true
-					if !errors.Is(r.Err, context.Canceled) {
-						p.sum.Failures = append(p.sum.Failures, Failure{Assets: r.Assets, JobID: r.JobID, Error: r.Err.Error()})
-					}
-				} else {
-					p.sum.Imported += r.AssetCount
-					p.sum.Bytes += r.Bytes
-				}
-				j.t.remaining--
-				advance()
-				p.mu.Unlock()
-				if p.o.Report != nil {
-					p.o.Report.JobDone(r)
-				}
+	client.Parallel(ctx, p.o.Jobs, jobs, func(j job) {
+		r := p.runJob(ctx, j)
+		p.mu.Lock()
+		p.results = append(p.results, r)
+		if r.Err != nil {
+			j.t.failed = true
+			if !errors.Is(r.Err, context.Canceled) {
+				p.sum.Failures = append(p.sum.Failures, Failure{Assets: r.Assets, JobID: r.JobID, Error: r.Err.Error()})
 			}
-		}()
-	}
-feed:
-	for _, j := range jobs {
-		select {
-		case work <- j:
-		case <-ctx.Done():
-			break feed
+		} else {
+			p.sum.Imported += r.AssetCount
+			p.sum.Bytes += r.Bytes
 		}
-	}
-	close(work)
-	wg.Wait()
+		j.t.remaining--
+		advance()
+		p.mu.Unlock()
+		if p.o.Report != nil {
+			p.o.Report.JobDone(r)
+		}
+	})
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -595,11 +572,8 @@ func (p *publisher) runJob(ctx context.Context, j job) JobResult {
 	r.JobID = aws.ToString(created.Id)
 	started := false
 	defer func() {
-		if !started {
-			// Interrupted or failed before StartJob: leave nothing WAITING.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			_, _ = p.c.DX.CancelJob(cctx, &dataexchange.CancelJobInput{JobId: created.Id})
+		if !started { // interrupted or failed before StartJob: leave nothing WAITING
+			p.c.CancelQuietly(ctx, r.JobID)
 		}
 	}()
 	if !j.items[0].s3() {

@@ -272,23 +272,8 @@ func (r *runner) sync(ctx context.Context) error {
 	return nil
 }
 
-func (r *runner) assets(ctx context.Context, revisionID string) ([]types.AssetEntry, error) {
-	var out []types.AssetEntry
-	pager := dataexchange.NewListRevisionAssetsPaginator(r.c.DX, &dataexchange.ListRevisionAssetsInput{
-		DataSetId: aws.String(r.o.DataSetID), RevisionId: aws.String(revisionID), MaxResults: 200,
-	})
-	for pager.HasMorePages() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page.Assets...)
-	}
-	return out, nil
-}
-
 func (r *runner) export(ctx context.Context, rev types.RevisionEntry) (manifestRevision, error) {
-	assets, err := r.assets(ctx, aws.ToString(rev.Id))
+	assets, err := r.c.RevisionAssets(ctx, r.o.DataSetID, aws.ToString(rev.Id))
 	if err != nil {
 		return manifestRevision{}, err
 	}
@@ -314,23 +299,8 @@ func assetSize(a types.AssetEntry) int64 {
 	return -1
 }
 
-// runJob creates, starts and waits for a job.
-func (r *runner) runJob(ctx context.Context, in *dataexchange.CreateJobInput) (*dataexchange.GetJobOutput, error) {
-	created, err := r.c.DX.CreateJob(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := r.c.DX.StartJob(ctx, &dataexchange.StartJobInput{JobId: created.Id}); err != nil {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_, _ = r.c.DX.CancelJob(cctx, &dataexchange.CancelJobInput{JobId: created.Id})
-		return nil, err
-	}
-	return r.c.PollJob(ctx, aws.ToString(created.Id))
-}
-
 func (r *runner) exportToBucket(ctx context.Context, d *bucketDest, rev types.RevisionEntry, mr *manifestRevision) error {
-	out, err := r.runJob(ctx, &dataexchange.CreateJobInput{
+	out, err := r.c.RunJob(ctx, &dataexchange.CreateJobInput{
 		Type: types.TypeExportRevisionsToS3,
 		Details: &types.RequestDetails{ExportRevisionsToS3: &types.ExportRevisionsToS3RequestDetails{
 			DataSetId: aws.String(r.o.DataSetID),
@@ -367,36 +337,18 @@ func (r *runner) exportToDir(ctx context.Context, d *dirDest, rev types.Revision
 	var (
 		mu   sync.Mutex
 		errs []error
-		wg   sync.WaitGroup
 	)
-	work := make(chan task)
-	for range min(r.o.Jobs, max(len(tasks), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for t := range work {
-				jobID, err := r.download(ctx, rev, t.a, t.path)
-				mu.Lock()
-				if jobID != "" {
-					mr.JobIDs = append(mr.JobIDs, jobID)
-				}
-				if err != nil {
-					errs = append(errs, fmt.Errorf("asset %s (%s): %w", aws.ToString(t.a.Name), aws.ToString(t.a.Id), err))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for _, t := range tasks {
-		select {
-		case work <- t:
-		case <-ctx.Done():
-			break feed
+	client.Parallel(ctx, r.o.Jobs, tasks, func(t task) {
+		jobID, err := r.download(ctx, rev, t.a, t.path)
+		mu.Lock()
+		defer mu.Unlock()
+		if jobID != "" {
+			mr.JobIDs = append(mr.JobIDs, jobID)
 		}
-	}
-	close(work)
-	wg.Wait()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("asset %s (%s): %w", aws.ToString(t.a.Name), aws.ToString(t.a.Id), err))
+		}
+	})
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -404,7 +356,7 @@ feed:
 }
 
 func (r *runner) download(ctx context.Context, rev types.RevisionEntry, a types.AssetEntry, path string) (string, error) {
-	out, err := r.runJob(ctx, &dataexchange.CreateJobInput{
+	out, err := r.c.RunJob(ctx, &dataexchange.CreateJobInput{
 		Type: types.TypeExportAssetToSignedUrl,
 		Details: &types.RequestDetails{ExportAssetToSignedUrl: &types.ExportAssetToSignedUrlRequestDetails{
 			AssetId: a.Id, DataSetId: aws.String(r.o.DataSetID), RevisionId: rev.Id,
