@@ -32,7 +32,8 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(), newAccountsCommand(), newKeysCommand(), newMigrateCommand(),
-		newUploadCommand(), newDownloadCommand(), newJobsCommand(), newAuditCommand(), newSessionsCommand())
+		newUploadCommand(), newDownloadCommand(), newJobsCommand(), newAuditCommand(), newSessionsCommand(),
+		newPublishCommand(), newSubscribeCommand())
 	return root
 }
 

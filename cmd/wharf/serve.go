@@ -62,6 +62,10 @@ type serveFlags struct {
 	apiEndpoints      []string
 	console           consoleFlags
 	pprof             string
+
+	// testAssetsPerRevision lowers the "Assets per revision" quota so that
+	// tests can fill revisions without 10,000 assets. Hidden.
+	testAssetsPerRevision int
 }
 
 func newServeCommand() *cobra.Command {
@@ -106,6 +110,9 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().DurationVar(&f.testSweepInterval, "test-sweep-interval", 0,
 		"for tests only: how often deleted assets' bytes are removed (default 10s)")
 	_ = cmd.Flags().MarkHidden("test-sweep-interval")
+	cmd.Flags().IntVar(&f.testAssetsPerRevision, "test-assets-per-revision", 0,
+		"for tests only: the Assets per revision quota (default 10,000)")
+	_ = cmd.Flags().MarkHidden("test-assets-per-revision")
 	cmd.Flags().StringVar(&f.publicURL, "public-url", "",
 		"the base URL clients reach this server at, for the signed URLs it serves with the local asset store (default http://<listen address>)")
 	cmd.Flags().DurationVar(&f.uploadExpiry, "upload-url-expiry", jobtypes.DefaultUploadURLExpiry,
@@ -202,6 +209,8 @@ func serve(ctx context.Context, f serveFlags) error {
 		LeaseDuration:     f.testJobLease,
 		HeartbeatInterval: f.testJobLease / 3,
 		ReapInterval:      f.testJobLease / 3,
+
+		AssetsPerRevision: f.testAssetsPerRevision, // 0: AWS's 10,000
 	})
 	if err != nil {
 		return err

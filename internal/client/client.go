@@ -57,6 +57,10 @@ type Client struct {
 	// PollInterval is how often a job is polled; 0 means 1 second.
 	PollInterval time.Duration
 
+	// AWS is the configuration the client was made from, for the other
+	// services the commands use (S3, to list sources and destinations).
+	AWS aws.Config
+
 	mu       sync.Mutex
 	progress map[string]jobProgress // by job id, from GetJob's raw answers
 }
@@ -77,7 +81,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("no region: set --region, AWS_REGION or a profile's region")
 	}
-	c := &Client{HTTP: &http.Client{}, progress: map[string]jobProgress{}}
+	c := &Client{HTTP: &http.Client{}, progress: map[string]jobProgress{}, AWS: cfg}
 	c.DX = dataexchange.NewFromConfig(cfg, func(opts *dataexchange.Options) {
 		if o.EndpointURL != "" {
 			opts.BaseEndpoint = aws.String(o.EndpointURL)
@@ -218,6 +222,64 @@ func (c *Client) WaitJob(ctx context.Context, jobID string) (*dataexchange.GetJo
 		case <-time.After(interval):
 		}
 	}
+}
+
+// PollJob polls a job until it ends, quietly: first after 100 ms, then
+// less and less often up to once a second (short jobs end sooner than a
+// fixed 1 s poll would notice, long ones cost no more requests). A job
+// that ends other than COMPLETED is a *JobFailedError.
+func (c *Client) PollJob(ctx context.Context, jobID string) (*dataexchange.GetJobOutput, error) {
+	wait := 100 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		out, err := c.DX.GetJob(ctx, &dataexchange.GetJobInput{JobId: aws.String(jobID)})
+		if err != nil {
+			return nil, err
+		}
+		switch out.State {
+		case types.StateCompleted:
+			return out, nil
+		case types.StateError, types.StateCancelled, types.StateTimedOut:
+			return out, &JobFailedError{JobID: jobID, State: out.State, Errors: out.Errors}
+		}
+		wait = min(wait*3/2, time.Second)
+	}
+}
+
+// FileMD5 is the base64 MD5 of a file, as Md5Hash and Content-MD5 take it.
+func FileMD5(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
+}
+
+// PutFile PUTs a file of size bytes with its base64 MD5 to an
+// IMPORT_ASSET_FROM_SIGNED_URL job's signed URL.
+func (c *Client) PutFile(ctx context.Context, url, path string, size int64, md5sum string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return c.put(ctx, url, f, size, md5sum, nopMeter{})
+}
+
+// FetchTo downloads an EXPORT_ASSET_TO_SIGNED_URL job's signed URL into
+// path through a temporary file beside it, renamed once complete and, when
+// size is not negative, only if it holds exactly size bytes.
+func (c *Client) FetchTo(ctx context.Context, url, path string, size int64) error {
+	return c.fetchSized(ctx, url, path, size, nopMeter{})
 }
 
 // UploadInput names a file to upload as an asset.
@@ -395,6 +457,12 @@ func (c *Client) Download(ctx context.Context, in DownloadInput) (string, error)
 // fetch downloads url into path through a temporary file renamed at the
 // end, so that path never holds part of the asset.
 func (c *Client) fetch(ctx context.Context, url, path string) error {
+	m := c.meter("download " + filepath.Base(path))
+	defer m.Finish()
+	return c.fetchSized(ctx, url, path, -1, m)
+}
+
+func (c *Client) fetchSized(ctx context.Context, url, path string, size int64, m Meter) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -408,8 +476,6 @@ func (c *Client) fetch(ctx context.Context, url, path string) error {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return fmt.Errorf("the signed URL answered %s: %s", resp.Status, strings.TrimSpace(string(msg)))
 	}
-	m := c.meter("download " + filepath.Base(path))
-	defer m.Finish()
 	body := &meteredReader{r: resp.Body, total: max(resp.ContentLength, 0), m: m}
 	if path == "-" {
 		_, err := io.Copy(os.Stdout, body)
@@ -423,6 +489,9 @@ func (c *Client) fetch(ctx context.Context, url, path string) error {
 	n, err := io.Copy(tmp, body)
 	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
 		err = fmt.Errorf("got %d of %d bytes", n, resp.ContentLength)
+	}
+	if err == nil && size >= 0 && n != size {
+		err = fmt.Errorf("got %d bytes, but the asset's size is %d", n, size)
 	}
 	if err == nil {
 		err = tmp.Sync()

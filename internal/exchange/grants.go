@@ -249,7 +249,14 @@ func (s *Service) DeleteDataGrant(ctx context.Context, account, dataGrantID stri
 			return err
 		}
 		if g.AcceptanceState == resource.GrantAccepted {
-			err := q.DeleteDataSet(ctx, g.ReceiverAccountID, g.DataSetID)
+			entitled, err := q.GetDataSet(ctx, g.ReceiverAccountID, g.DataSetID)
+			if err == nil {
+				err = dataGrantRevokedEvent(ctx, q, s.region, entitled, g)
+				if err != nil {
+					return unexpected("record data grant event", err)
+				}
+			}
+			err = q.DeleteDataSet(ctx, g.ReceiverAccountID, g.DataSetID)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return unexpected("delete entitled data set", err)
 			}

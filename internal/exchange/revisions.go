@@ -118,15 +118,15 @@ func (s *Service) UpdateRevision(ctx context.Context, account string, in UpdateR
 	}
 	var r resource.Revision
 	err := s.inTx(ctx, "update revision", func(q store.Queries) error {
-		if _, err := requireOwned(ctx, q, account, in.DataSetID); err != nil {
+		ds, err := requireOwned(ctx, q, account, in.DataSetID)
+		if err != nil {
 			return err
 		}
-		var err error
 		if in.Finalized != nil && *in.Finalized {
 			// Publishing starts the event actions' jobs, whose checks lock
 			// the data set: lock it before the revision, the order
 			// everything else takes them in.
-			if _, err := loadDataSet(ctx, q, account, in.DataSetID); err != nil {
+			if ds, err = loadDataSet(ctx, q, account, in.DataSetID); err != nil {
 				return err
 			}
 		}
@@ -162,6 +162,11 @@ func (s *Service) UpdateRevision(ctx context.Context, account string, in UpdateR
 		r.UpdatedAt = updateTime(r.UpdatedAt)
 		if err := q.UpdateRevision(ctx, r); err != nil {
 			return unexpected("update revision", err)
+		}
+		if publishing {
+			if err := revisionEvent(ctx, q, resource.EventRevisionPublished, ds, r); err != nil {
+				return unexpected("record revision event", err)
+			}
 		}
 		if publishing && s.OnRevisionPublished != nil {
 			return unexpected("revision published", s.OnRevisionPublished(ctx, q, r))
@@ -258,10 +263,10 @@ func (s *Service) RevokeRevision(ctx context.Context, account string, in RevokeR
 	}
 	var r resource.Revision
 	err := s.inTx(ctx, "revoke revision", func(q store.Queries) error {
-		if _, err := requireOwned(ctx, q, account, in.DataSetID); err != nil {
+		ds, err := requireOwned(ctx, q, account, in.DataSetID)
+		if err != nil {
 			return err
 		}
-		var err error
 		if r, err = loadRevision(ctx, q, account, in.DataSetID, in.RevisionID); err != nil {
 			return err
 		}
@@ -276,7 +281,10 @@ func (s *Service) RevokeRevision(ctx context.Context, account string, in RevokeR
 		r.Revoked = true
 		r.RevokedAt = &revokedAt
 		r.RevocationComment = *in.RevocationComment
-		return unexpected("update revision", q.UpdateRevision(ctx, r))
+		if err := q.UpdateRevision(ctx, r); err != nil {
+			return unexpected("update revision", err)
+		}
+		return unexpected("record revision event", revisionEvent(ctx, q, resource.EventRevisionRevoked, ds, r))
 	})
 	if err != nil {
 		return RevisionView{}, err

@@ -1,4 +1,6 @@
 // Package notify delivers data set notifications (SendDataSetNotification)
+// and revision events (package exchange records them; Payload shapes them
+// as AWS's EventBridge events)
 // to the webhooks of their receivers: each delivery is a row of the store
 // (written with the notification, so it survives restarts), which any
 // replica's Deliverer claims when it is due, POSTs, and marks DELIVERED,
@@ -24,6 +26,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -247,6 +250,9 @@ type payload struct {
 
 // Payload is the body delivered to del's receiver about n.
 func Payload(region string, n resource.Notification, del resource.NotificationDelivery) ([]byte, error) {
+	if slices.Contains(resource.EventTypes, n.Type) {
+		return eventPayload(region, n, del)
+	}
 	var req struct {
 		Comment *string
 		Details json.RawMessage
@@ -290,4 +296,37 @@ func OpenWebhookSecret(sealer *auth.Sealer, hook resource.Webhook) (string, erro
 		return "", fmt.Errorf("the webhook secret of account %s: %w", hook.AccountID, err)
 	}
 	return string(secret), nil
+}
+
+// eventPayload is an event in the shape AWS's EventBridge events have
+// (version, id, detail-type, source aws.dataexchange, account, time,
+// region, resources, detail), as the receiver sees it: its own account,
+// and its entitled data set's id in resources and detail.DataSets.
+func eventPayload(region string, n resource.Notification, del resource.NotificationDelivery) ([]byte, error) {
+	var detail map[string]any
+	if err := json.Unmarshal(n.Request, &detail); err != nil {
+		return nil, fmt.Errorf("notify: event %s: %w", n.ID, err)
+	}
+	if sets, ok := detail["DataSets"].([]any); ok {
+		for _, s := range sets {
+			if m, ok := s.(map[string]any); ok {
+				m["Id"] = del.DataSetID
+			}
+		}
+	}
+	resources := []string{del.DataSetID}
+	if n.Type == resource.EventDataGrantRevoked {
+		resources = []string{resource.DataSetARN(region, "", del.DataSetID)}
+	}
+	return json.Marshal(map[string]any{
+		"version":     "0",
+		"id":          n.ID,
+		"detail-type": n.Type,
+		"source":      "aws.dataexchange",
+		"account":     del.ReceiverAccountID,
+		"time":        n.CreatedAt.UTC().Format(time.RFC3339),
+		"region":      region,
+		"resources":   resources,
+		"detail":      detail,
+	})
 }

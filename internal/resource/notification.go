@@ -55,3 +55,16 @@ type Webhook struct {
 	SealedSecret []byte
 	UpdatedAt    time.Time
 }
+
+// Events: what Wharf sends receivers on its own, through the same
+// deliveries as notifications, in the shape AWS sends them through
+// EventBridge (source aws.dataexchange). A Notification whose Type is one
+// of these is an event; its Request is the event's detail.
+const (
+	EventRevisionPublished = "Revision Published To Data Set"
+	EventRevisionRevoked   = "Revision Revoked"
+	EventDataGrantRevoked  = "Data Grant Revoked"
+)
+
+// EventTypes are the events' detail-types.
+var EventTypes = []string{EventRevisionPublished, EventRevisionRevoked, EventDataGrantRevoked}

@@ -1,0 +1,221 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dataexchange"
+	"github.com/aws/aws-sdk-go-v2/service/dataexchange/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wharf-dev/wharf/internal/subscribe"
+)
+
+type subscribeSummary struct {
+	DataSetId   string
+	Destination string
+	Exported    []struct {
+		Id     string
+		Assets int
+		Bytes  int64
+		JobIds []string
+	}
+	AlreadyThere int
+	Failures     []struct{ RevisionId, Asset, Error string }
+}
+
+func subscribeJSON(t *testing.T, env []string, args ...string) subscribeSummary {
+	t.Helper()
+	stdout, stderr, err := wharfRun(t, env, append([]string{"subscribe", "--output", "json"}, args...)...)
+	require.NoError(t, err, "wharf subscribe %v\nstdout:\n%s\nstderr:\n%s", args, stdout, stderr)
+	var sum subscribeSummary
+	require.NoError(t, json.Unmarshal([]byte(stdout), &sum), stdout)
+	return sum
+}
+
+// createdAtKey is ${Revision.CreatedAt} of a revision.
+func createdAtKey(t *testing.T, c *dataexchange.Client, dataSetID, revisionID string) string {
+	t.Helper()
+	rev, err := c.GetRevision(context.Background(), &dataexchange.GetRevisionInput{DataSetId: aws.String(dataSetID), RevisionId: aws.String(revisionID)})
+	require.NoError(t, err)
+	return aws.ToTime(rev.CreatedAt).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// requireTree checks that dir/prefix holds exactly files, byte for byte.
+func requireTree(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	got := map[string][]byte{}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		b, err := os.ReadFile(p)
+		got[filepath.ToSlash(rel)] = b
+		return err
+	}))
+	require.Equal(t, len(files), len(got), "files in %s", dir)
+	for name, want := range files {
+		require.Contains(t, got, name)
+		assert.True(t, bytes.Equal(want, got[name]), "%s differs", name)
+	}
+}
+
+func jobCount(t *testing.T, c *dataexchange.Client, dataSetID string) int {
+	t.Helper()
+	n := 0
+	p := dataexchange.NewListJobsPaginator(c, &dataexchange.ListJobsInput{DataSetId: aws.String(dataSetID)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		require.NoError(t, err)
+		n += len(page.Jobs)
+	}
+	return n
+}
+
+// TestSubscribe publishes revisions with `wharf publish` and brings them
+// to a directory (byte-identical files under ${Revision.CreatedAt}/) and to
+// a bucket (EXPORT_REVISIONS_TO_S3) with `wharf subscribe`; a second run
+// creates no job; --watch picks up a revision published after it started;
+// a revoked revision is not exported; an entitled account subscribes to its
+// entitled data set.
+func TestSubscribe(t *testing.T) {
+	t.Parallel()
+	s := startS3Server(t, backends[0])
+	env := clientEnv(t, s.server, s.Root, s.minio)
+	ds := newDataSet(t, s.c, "subscribe")
+	src1 := t.TempDir()
+	files1 := map[string][]byte{"a.csv": []byte("x,y\n1,2\n"), "nested/b.bin": bytes.Repeat([]byte{0, 1, 2, 255}, 5000), "empty.txt": {}}
+	writeTree(t, src1, files1)
+	rev1 := publishJSON(t, env, "--data-set", ds, "--new-revision", "--finalize", src1).Revisions[0].Id
+	// An open revision is not exported.
+	newRevision(t, s.c, ds)
+	key1 := createdAtKey(t, s.c, ds, rev1)
+
+	// To a directory.
+	dir := t.TempDir()
+	sum := subscribeJSON(t, env, "--data-set", ds, "--to", dir)
+	require.Len(t, sum.Exported, 1)
+	assert.Equal(t, rev1, sum.Exported[0].Id)
+	assert.Equal(t, 3, sum.Exported[0].Assets)
+	want := map[string][]byte{subscribe.ManifestName(ds): nil}
+	for name, b := range files1 {
+		want[key1+"/"+name] = b
+	}
+	manifest, err := os.ReadFile(filepath.Join(dir, subscribe.ManifestName(ds)))
+	require.NoError(t, err)
+	want[subscribe.ManifestName(ds)] = manifest
+	requireTree(t, dir, want)
+	assert.Contains(t, string(manifest), rev1)
+
+	jobs := jobCount(t, s.c, ds)
+	sum = subscribeJSON(t, env, "--data-set", ds, "--to", dir)
+	assert.Empty(t, sum.Exported)
+	assert.Equal(t, 1, sum.AlreadyThere)
+	assert.Equal(t, jobs, jobCount(t, s.c, ds), "the second subscribe created jobs")
+
+	// To a bucket, under a prefix, with a key pattern of our own.
+	bucket := s.minio.NewBucket(t)
+	sum = subscribeJSON(t, env, "--data-set", ds, "--to", "s3://"+bucket+"/exports", "--s3-profile", "minio",
+		"--key-pattern", "${Revision.Id}/${Asset.Name}")
+	require.Len(t, sum.Exported, 1)
+	require.Len(t, sum.Exported[0].JobIds, 1)
+	for name, b := range files1 {
+		assert.Equal(t, b, s.minio.GetObject(t, bucket, "exports/"+rev1+"/"+name), name)
+	}
+	assert.Contains(t, string(s.minio.GetObject(t, bucket, "exports/"+subscribe.ManifestName(ds))), rev1)
+	jobs = jobCount(t, s.c, ds)
+	sum = subscribeJSON(t, env, "--data-set", ds, "--to", "s3://"+bucket+"/exports", "--s3-profile", "minio",
+		"--key-pattern", "${Revision.Id}/${Asset.Name}")
+	assert.Empty(t, sum.Exported)
+	assert.Equal(t, jobs, jobCount(t, s.c, ds), "the second subscribe created jobs")
+
+	// --watch: running, then a revision is published.
+	watchDir := t.TempDir()
+	cmd := exec.Command(wharfBin, "subscribe", "--data-set", ds, "--to", watchDir, "--watch", "--poll-interval", "200ms")
+	cmd.Env = env
+	var watchOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &watchOut, &watchOut
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}()
+	waitFile := func(path string) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for {
+			if _, err := os.Stat(path); err == nil {
+				return
+			}
+			select {
+			case err := <-exited:
+				stopped = true
+				t.Fatalf("subscribe --watch exited: %v\n%s", err, watchOut.String())
+			default:
+			}
+			require.True(t, time.Now().Before(deadline), "%s did not appear:\n%s", path, watchOut.String())
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFile(filepath.Join(watchDir, key1, "a.csv"))
+	src2 := t.TempDir()
+	writeTree(t, src2, map[string][]byte{"later.txt": []byte("published after the watch began")})
+	rev2 := publishJSON(t, env, "--data-set", ds, "--new-revision", "--finalize", src2).Revisions[0].Id
+	key2 := createdAtKey(t, s.c, ds, rev2)
+	waitFile(filepath.Join(watchDir, key2, "later.txt"))
+	b, err := os.ReadFile(filepath.Join(watchDir, key2, "later.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, "published after the watch began", string(b))
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	select {
+	case err := <-exited:
+		stopped = true
+		assert.NoError(t, err, "subscribe --watch after SIGINT:\n%s", watchOut.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("subscribe --watch did not stop on SIGINT")
+	}
+
+	// A revoked revision is not exported.
+	_, err = s.c.RevokeRevision(context.Background(), &dataexchange.RevokeRevisionInput{DataSetId: aws.String(ds), RevisionId: aws.String(rev1),
+		RevocationComment: aws.String("withdrawn for the test")})
+	require.NoError(t, err)
+	sum = subscribeJSON(t, env, "--data-set", ds, "--to", t.TempDir())
+	require.Len(t, sum.Exported, 1)
+	assert.Equal(t, rev2, sum.Exported[0].Id)
+
+	// An entitled account subscribes to its entitled data set.
+	other := s.createAccount(t, "")
+	oc := s.client(other)
+	g, err := s.c.CreateDataGrant(context.Background(), &dataexchange.CreateDataGrantInput{Name: aws.String("subscribe"),
+		GrantDistributionScope: types.GrantDistributionScopeNone, ReceiverPrincipal: aws.String(other.AccountID), SourceDataSetId: aws.String(ds)})
+	require.NoError(t, err)
+	_, err = oc.AcceptDataGrant(context.Background(), &dataexchange.AcceptDataGrantInput{DataGrantArn: g.Arn})
+	require.NoError(t, err)
+	entitledDir := t.TempDir()
+	sum = subscribeJSON(t, clientEnv(t, s.server, other, nil), "--data-set", aws.ToString(g.DataSetId), "--to", entitledDir)
+	require.Len(t, sum.Exported, 1, "the entitled data set shows one non-revoked revision")
+	b, err = os.ReadFile(filepath.Join(entitledDir, key2, "later.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, "published after the watch began", string(b))
+
+	// A data set that is not the caller's is an error naming it.
+	_, stderr, err := wharfRun(t, env, "subscribe", "--data-set", fmt.Sprintf("%032x", 7), "--to", t.TempDir())
+	assert.Error(t, err)
+	assert.Contains(t, stderr, "ResourceNotFoundException")
+}

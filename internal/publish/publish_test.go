@@ -1,0 +1,96 @@
+package publish
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dataexchange/types"
+	"github.com/aws/smithy-go"
+)
+
+func write(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEnumerateLocal: a directory's files are named after their paths
+// relative to it, a file alone after its base name, and two sources giving
+// one name are refused. (The S3 listing and the jobs run against the real
+// server and MinIO in e2e/publish_test.go.)
+func TestEnumerateLocal(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "d", "a.csv"), "a")
+	write(t, filepath.Join(dir, "d", "sub", "b.csv"), "bb")
+	write(t, filepath.Join(dir, "c.csv"), "ccc")
+	items, err := enumerate(t.Context(), nil, []string{filepath.Join(dir, "d"), filepath.Join(dir, "c.csv")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range items {
+		got = append(got, it.Name)
+	}
+	want := []string{"a.csv", "c.csv", "sub/b.csv"}
+	if len(got) != len(want) {
+		t.Fatalf("names %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("names %v, want %v", got, want)
+		}
+	}
+	if items[2].Size != 2 {
+		t.Errorf("sub/b.csv size %d, want 2", items[2].Size)
+	}
+	write(t, filepath.Join(dir, "e", "c.csv"), "x")
+	if _, err := enumerate(t.Context(), nil, []string{filepath.Join(dir, "e"), filepath.Join(dir, "c.csv")}); err == nil {
+		t.Error("two sources naming c.csv were accepted")
+	}
+	if _, err := enumerate(t.Context(), nil, []string{"s3://bucket/prefix"}); err == nil {
+		t.Error("an s3:// source without an S3 client was accepted")
+	}
+	if _, err := enumerate(t.Context(), nil, []string{t.TempDir()}); err == nil {
+		t.Error("an empty directory was accepted")
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	a := []item{{Name: "x", Size: 1, version: "e1"}}
+	if fingerprint("ds", a) != fingerprint("ds", []item{{Name: "x", Size: 1, version: "e1"}}) {
+		t.Error("the same items give different fingerprints")
+	}
+	for _, b := range [][]item{{{Name: "x", Size: 2, version: "e1"}}, {{Name: "x", Size: 1, version: "e2"}}, {{Name: "y", Size: 1, version: "e1"}}} {
+		if fingerprint("ds", a) == fingerprint("ds", b) {
+			t.Errorf("%v and %v give one fingerprint", a, b)
+		}
+	}
+	if fingerprint("ds", a) == fingerprint("other", a) {
+		t.Error("two data sets give one fingerprint")
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&smithy.GenericAPIError{Code: "ThrottlingException"}, true},
+		{&types.ThrottlingException{}, true},
+		{&types.ServiceLimitExceededException{LimitName: "Concurrent in progress jobs to import assets from Amazon S3"}, true},
+		{&types.ServiceLimitExceededException{}, true},
+		{&types.ServiceLimitExceededException{LimitName: "Assets per revision"}, false},
+		{&types.ValidationException{}, false},
+		{errors.New("connection refused"), false},
+	} {
+		if got := retryable(tc.err); got != tc.want {
+			t.Errorf("retryable(%T %v) = %v, want %v", tc.err, tc.err, got, tc.want)
+		}
+	}
+}
