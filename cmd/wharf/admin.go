@@ -17,7 +17,7 @@ import (
 // transaction, so that an account and its first key are created together or
 // not at all.
 func withKeyring(cmd *cobra.Command, sf *storeFlags, fn func(*auth.Keyring) error) error {
-	return sf.withSealedTx(cmd, bindEnv, func(q store.Queries, sealer *auth.Sealer) error {
+	return sf.withSealedTx(cmd, func(q store.Queries, sealer *auth.Sealer) error {
 		return fn(auth.NewKeyring(q, sealer))
 	})
 }
@@ -87,9 +87,6 @@ func newMigrateCommand() *cobra.Command {
 		Short: "Apply database migrations and exit (serve also migrates on start)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
 			st, err := sf.open(cmd.Context())
 			if err != nil {
 				return err

@@ -68,9 +68,6 @@ func newServeCommand() *cobra.Command {
 		Short: "Run the AWS Data Exchange API",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
 			return serve(cmd.Context(), f)
 		},
 	}

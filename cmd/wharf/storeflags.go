@@ -42,12 +42,8 @@ func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
 	}
 }
 
-// withStore binds the flags' environment with bind (bindEnv or
-// bindStoreEnv), opens the selected store, runs fn with it and closes it.
-func (f *storeFlags) withStore(cmd *cobra.Command, bind func(*cobra.Command) error, fn func(store.Store) error) error {
-	if err := bind(cmd); err != nil {
-		return err
-	}
+// withStore opens the selected store, runs fn with it and closes it.
+func (f *storeFlags) withStore(cmd *cobra.Command, fn func(store.Store) error) error {
 	st, err := f.open(cmd.Context())
 	if err != nil {
 		return err
@@ -59,8 +55,8 @@ func (f *storeFlags) withStore(cmd *cobra.Command, bind func(*cobra.Command) err
 // withSealedTx is withStore running fn in one transaction, with the sealer
 // of the data dir's master key, so that what fn writes (an account and its
 // first key, a profile and its sealed secret) is stored together or not at all.
-func (f *storeFlags) withSealedTx(cmd *cobra.Command, bind func(*cobra.Command) error, fn func(store.Queries, *auth.Sealer) error) error {
-	return f.withStore(cmd, bind, func(st store.Store) error {
+func (f *storeFlags) withSealedTx(cmd *cobra.Command, fn func(store.Queries, *auth.Sealer) error) error {
+	return f.withStore(cmd, func(st store.Store) error {
 		sealer, err := newSealer(f)
 		if err != nil {
 			return err
