@@ -87,7 +87,7 @@ func newMigrateCommand() *cobra.Command {
 		Short: "Apply database migrations and exit (serve also migrates on start)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := sf.open(cmd.Context())
+			st, err := sf.create(cmd.Context())
 			if err != nil {
 				return err
 			}

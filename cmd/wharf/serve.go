@@ -129,17 +129,30 @@ func newLogger(format, level string) (*slog.Logger, error) {
 }
 
 func serve(ctx context.Context, f serveFlags) error {
+	// Every flag and variable is checked before the first side effect.
+	endpoints, err := f.validate()
+	if err != nil {
+		return err
+	}
 	logger, err := newLogger(f.logFormat, f.logLevel)
 	if err != nil {
 		return err
 	}
-	endpoints := apiasset.Endpoints{}
-	for _, spec := range f.apiEndpoints {
-		if err := endpoints.ParseEndpoint(spec); err != nil {
-			return fmt.Errorf("--api-endpoint: %w", err)
-		}
+	// One server per SQLite data dir, refused before anything else, and
+	// the address taken before the store is touched: a port in use costs
+	// nothing either.
+	dirLock, err := f.store.lock()
+	if err != nil {
+		return err
 	}
-	st, err := f.store.open(ctx)
+	defer dirLock.Release()
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	defer ln.Close() // after an early return; Shutdown closes it otherwise
+
+	st, err := f.store.create(ctx)
 	if err != nil {
 		return fmt.Errorf("open store %s: %w", f.store.describe(), err)
 	}
@@ -151,11 +164,7 @@ func serve(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	keyring := auth.NewKeyring(st, sealer)
-	root := auth.RootConfig{
-		AccountID:       os.Getenv("WHARF_ROOT_ACCOUNT_ID"),
-		AccessKeyID:     os.Getenv(auth.EnvRootAccessKeyID),
-		SecretAccessKey: os.Getenv(auth.EnvRootSecretAccessKey),
-	}
+	root := rootConfig()
 	var created *auth.Credentials
 	err = st.InTx(ctx, func(q store.Queries) error {
 		var err error
@@ -251,10 +260,6 @@ func serve(ctx context.Context, f serveFlags) error {
 		Handler:           handler,
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", f.listen)
-	if err != nil {
-		return err
 	}
 	logger.Info("wharf serving", "listen", ln.Addr().String(), "region", f.region)
 
