@@ -198,3 +198,30 @@ func TestAdminCommandsNeedWharfData(t *testing.T) {
 		assert.True(t, os.IsNotExist(statErr), "keys create made a new master key")
 	})
 }
+
+// TestVersion: `wharf version` and `wharf --version` print the build's
+// version line.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	a, _, err := runWharf(t, "", nil, "version")
+	require.NoError(t, err)
+	b, _, err := runWharf(t, "", nil, "--version")
+	require.NoError(t, err)
+	assert.Equal(t, a, b)
+	// The e2e binary is built with -buildvcs=false: no revision.
+	assert.Regexp(t, `^wharf \S+ \(revision unknown\) go1\.\S+ \w+/\w+\n$`, a)
+}
+
+// TestServeLogs: the server logs the S3 endpoint and the asset store it
+// uses when it starts, and the runs it waits for when it stops.
+func TestServeLogs(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, backends[0], serverOptions{Env: []string{
+		"AWS_ENDPOINT_URL_S3=http://127.0.0.1:1", "AWS_REGION=eu-west-3", "AWS_EC2_METADATA_DISABLED=true",
+	}})
+	logs := s.stderr.String()
+	assert.Contains(t, logs, "s3_endpoint=http://127.0.0.1:1 s3_region=eu-west-3")
+	assert.Contains(t, logs, "asset_store=file://"+filepath.Join(s.DataDir, "assets"))
+	s.stop()
+	assert.Contains(t, s.stderr.String(), `msg="shutting down" timeout=30s runs_in_progress=0`)
+}

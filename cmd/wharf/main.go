@@ -31,10 +31,12 @@ func newRootCommand() *cobra.Command {
 		Short:         "A self-hosted AWS Data Exchange job system",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionText(),
 		// Every flag of every command takes its WHARF_<FLAG> variable.
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return bindEnv(cmd) },
 	}
 	root.AddCommand(newServeCommand(), newAccountsCommand(), newKeysCommand(), newMigrateCommand(),
-		newUploadCommand(), newDownloadCommand(), newJobsCommand(), newAuditCommand())
+		newUploadCommand(), newDownloadCommand(), newJobsCommand(), newAuditCommand(), newVersionCommand())
+	root.SetVersionTemplate("{{.Version}}\n")
 	return root
 }

@@ -270,7 +270,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	case stopErr = <-serveErr:
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "timeout", f.shutdownTimeout)
+	logger.Info("shutting down", "timeout", f.shutdownTimeout, "runs_in_progress", jobService.Running())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
 	defer cancel()
 	// Requests and job runs wind down together. Runs still going at half
@@ -308,6 +308,11 @@ func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("S3 configuration: %w", err)
 	}
+	s3URL, s3Region := resolver.AmbientEndpoint()
+	if s3URL == "" {
+		s3URL = "AWS (https://s3." + s3Region + ".amazonaws.com)"
+	}
+	logger.Info("ambient S3 configuration", "s3_endpoint", s3URL, "s3_region", s3Region)
 	assets, err := assetstore.Open(ctx, f.assetStore, f.store.dataDir, resolver)
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("--asset-store: %w", err)
