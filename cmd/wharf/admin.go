@@ -84,7 +84,7 @@ func newMigrateCommand() *cobra.Command {
 	var sf storeFlags
 	cmd := &cobra.Command{
 		Use:   "migrate",
-		Short: "Apply database migrations and exit (serve also migrates on start)",
+		Short: "Create or migrate the store (data dir, database schema, master key) and exit; serve does it on start too",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := sf.create(cmd.Context())
