@@ -139,7 +139,9 @@ func TestGeneratedRootCredentials(t *testing.T) {
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
 
 		// Configuring that key id with another secret is refused at start:
-		// Wharf does not rotate secrets in place.
+		// Wharf does not rotate secrets in place. (s2 stops first: a second
+		// server on its SQLite data dir would be refused for that instead.)
+		s2.stop()
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, wharfBin, append([]string{"serve", "--listen", "127.0.0.1:0"}, s2.storeFlags()...)...)
@@ -149,7 +151,8 @@ func TestGeneratedRootCredentials(t *testing.T) {
 		require.NoError(t, ctx.Err(), "wharf serve kept running instead of refusing to start")
 		assert.Contains(t, string(refusal), gen.AccessKeyID, "the refusal names the key")
 		assert.NotContains(t, string(refusal), gen.SecretAccessKey)
-		_, err = s2.client(gen).GetDataSet(ctx, &dataexchange.GetDataSetInput{DataSetId: ds.Id})
+		s3 := s2.restart(t, b, serverOptions{NoRootEnv: true})
+		_, err = s3.client(gen).GetDataSet(ctx, &dataexchange.GetDataSetInput{DataSetId: ds.Id})
 		require.NoError(t, err, "the original secret still works")
 	})
 }

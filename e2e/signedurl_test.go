@@ -305,6 +305,12 @@ func TestSignedURLJobs(t *testing.T) {
 // wharfClient runs a wharf client command against f's server.
 func wharfClient(t *testing.T, f signedFixture, dir string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
+	return wharfClientEnv(t, f, dir, nil, args...)
+}
+
+// wharfClientEnv is wharfClient with more environment variables.
+func wharfClientEnv(t *testing.T, f signedFixture, dir string, extraEnv []string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, wharfBin, args...)
@@ -325,6 +331,7 @@ func wharfClient(t *testing.T, f signedFixture, dir string, args ...string) (std
 		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(cfgDir, "credentials"),
 		"AWS_EC2_METADATA_DISABLED=true",
 	)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err = cmd.Run()
@@ -387,6 +394,9 @@ func testClientCommands(t *testing.T, f signedFixture, failedJob string) {
 	if got, err := os.ReadFile(filepath.Join(sub, "one.dat")); err != nil || !bytes.Equal(got, one) {
 		t.Errorf("wharf download (default output) wrote %d bytes (%v)", len(got), err)
 	}
+
+	testDownloadDestination(t, f, dir, uploaded[0].Id, one)
+	testJobCommands(t, f, dir, failedJob)
 
 	// jobs wait: the failed job exits non-zero and prints its error.
 	stdout, stderr, err = wharfClient(t, f, dir, "jobs", "wait", failedJob)
@@ -463,5 +473,112 @@ func TestSignedURLExpiry(t *testing.T) {
 				t.Errorf("job with an expired URL: %s %+v", j.State, j.Errors)
 			}
 		})
+	}
+}
+
+// exportJobs counts f's data set's EXPORT_ASSET_TO_SIGNED_URL jobs.
+func exportJobs(t *testing.T, f signedFixture) int {
+	t.Helper()
+	n := 0
+	p := dataexchange.NewListJobsPaginator(f.dx, &dataexchange.ListJobsInput{DataSetId: aws.String(f.dataSet)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range page.Jobs {
+			if j.Type == types.TypeExportAssetToSignedUrl {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// testDownloadDestination: `wharf download -o` checks its destination
+// before it starts the export, and replaces a file only with --force.
+func testDownloadDestination(t *testing.T, f signedFixture, dir, assetID string, want []byte) {
+	t.Helper()
+	download := func(args ...string) (string, error) {
+		_, stderr, err := wharfClient(t, f, dir, append([]string{"download", "--data-set", f.dataSet,
+			"--revision", f.revision, "--asset", assetID}, args...)...)
+		return stderr, err
+	}
+	before := exportJobs(t, f)
+	existing := filepath.Join(dir, "existing.dat")
+	if err := os.WriteFile(existing, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		out, want string
+	}{
+		{filepath.Join(dir, "no-such-dir", "x.dat"), "does not exist"},
+		{existing, "--force"},
+		{dir, "is a directory"},
+	} {
+		stderr, err := download("-o", c.out)
+		if err == nil || !strings.Contains(stderr, c.want) {
+			t.Errorf("wharf download -o %s: %v, stderr %q; want a refusal saying %q", c.out, err, stderr, c.want)
+		}
+	}
+	if got, _ := os.ReadFile(existing); string(got) != "keep me" {
+		t.Errorf("the refused download changed %s: %q", existing, got)
+	}
+	if after := exportJobs(t, f); after != before {
+		t.Errorf("refused downloads created %d export jobs", after-before)
+	}
+	if stderr, err := download("-o", existing, "--force"); err != nil {
+		t.Fatalf("wharf download --force: %v\n%s", err, stderr)
+	}
+	if got, _ := os.ReadFile(existing); !bytes.Equal(got, want) {
+		t.Errorf("wharf download --force wrote %d bytes, want %d", len(got), len(want))
+	}
+	if entries, _ := filepath.Glob(filepath.Join(dir, ".*.part-*")); len(entries) != 0 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+// testJobCommands runs `wharf jobs get`, `wharf jobs list` and `wharf jobs
+// wait --timeout`.
+func testJobCommands(t *testing.T, f signedFixture, dir, failedJob string) {
+	t.Helper()
+	stdout, stderr, err := wharfClient(t, f, dir, "jobs", "get", failedJob)
+	var got struct{ Id, State, Type string }
+	if err != nil || json.Unmarshal([]byte(stdout), &got) != nil || got.Id != failedJob || got.State != "ERROR" ||
+		!strings.Contains(stdout, "VALIDATION_EXCEPTION") {
+		t.Errorf("wharf jobs get: %v %+v\nstdout %s\nstderr %s", err, got, stdout, stderr)
+	}
+
+	// jobs list, its flags from the environment.
+	stdout, stderr, err = wharfClientEnv(t, f, dir, []string{"WHARF_DATA_SET=" + f.dataSet}, "jobs", "list")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if err != nil || len(lines) < 3 || !strings.Contains(stdout, `"Id":"`+failedJob+`"`) {
+		t.Errorf("wharf jobs list: %v, %d lines\nstdout %s\nstderr %s", err, len(lines), stdout, stderr)
+	}
+	for _, l := range lines {
+		var j struct{ Id, State string }
+		if json.Unmarshal([]byte(l), &j) != nil || j.Id == "" || j.State == "" {
+			t.Errorf("wharf jobs list printed %q, not a job", l)
+		}
+	}
+	stdout, _, err = wharfClientEnv(t, f, dir, []string{"WHARF_DATA_SET=" + f.dataSet, "WHARF_LIMIT=1"}, "jobs", "list")
+	if err != nil || strings.Count(strings.TrimSpace(stdout), "\n") != 0 || stdout == "" {
+		t.Errorf("wharf jobs list with WHARF_LIMIT=1: %v\n%s", err, stdout)
+	}
+	if stdout, _, err := wharfClient(t, f, dir, "jobs", "list", "--data-set", "0123456789abcdef0123456789abcdef"); err != nil || stdout != "" {
+		t.Errorf("wharf jobs list of another data set: %v, printed %q", err, stdout)
+	}
+
+	// jobs wait --timeout on a job that never starts.
+	waiting := f.createImport(t, "never-started.bin", []byte("x"))
+	start := time.Now()
+	stdout, stderr, err = wharfClient(t, f, dir, "jobs", "wait", "--timeout", "1s", *waiting.Id)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 || strings.TrimSpace(stdout) != "WAITING" ||
+		!strings.Contains(stderr, "still WAITING after --timeout 1s") {
+		t.Errorf("wharf jobs wait --timeout 1s: %v\nstdout %s\nstderr %s", err, stdout, stderr)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("wharf jobs wait --timeout 1s took %s", d)
 	}
 }

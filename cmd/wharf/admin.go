@@ -18,7 +18,7 @@ import (
 // transaction, so that an account and its first key are created together or
 // not at all.
 func withKeyring(cmd *cobra.Command, sf *storeFlags, fn func(*auth.Keyring) error) error {
-	return sf.withSealedTx(cmd, bindEnv, func(q store.Queries, sealer *auth.Sealer) error {
+	return sf.withSealedTx(cmd, func(q store.Queries, sealer *auth.Sealer) error {
 		return fn(auth.NewKeyring(q, sealer))
 	})
 }
@@ -85,13 +85,10 @@ func newMigrateCommand() *cobra.Command {
 	var sf storeFlags
 	cmd := &cobra.Command{
 		Use:   "migrate",
-		Short: "Apply database migrations and exit (serve also migrates on start)",
+		Short: "Create or migrate the store (data dir, database schema, master key) and exit; serve does it on start too",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			st, err := sf.open(cmd.Context())
+			st, err := sf.create(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -43,7 +43,7 @@ func newAuditCommand() *cobra.Command {
 				}
 				*t.into = v
 			}
-			return sf.withStore(cmd, bindEnv, func(st store.Store) error {
+			return sf.withStore(cmd, func(st store.Store) error {
 				records, err := st.ListAuditRecords(cmd.Context(), f)
 				if err != nil {
 					return err

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/schollz/progressbar/v3"
@@ -117,6 +120,7 @@ func newDownloadCommand() *cobra.Command {
 		cf                       clientFlags
 		dataSet, revision, asset string
 		output                   string
+		force                    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "download",
@@ -128,7 +132,7 @@ func newDownloadCommand() *cobra.Command {
 				return err
 			}
 			path, err := c.Download(cmd.Context(), client.DownloadInput{
-				DataSetID: dataSet, RevisionID: revision, AssetID: asset, Output: output,
+				DataSetID: dataSet, RevisionID: revision, AssetID: asset, Output: output, Force: force,
 			})
 			if err != nil {
 				return err
@@ -143,7 +147,8 @@ func newDownloadCommand() *cobra.Command {
 	cmd.Flags().StringVar(&dataSet, "data-set", "", "the data set's id (required)")
 	cmd.Flags().StringVar(&revision, "revision", "", "the revision's id (required)")
 	cmd.Flags().StringVar(&asset, "asset", "", "the asset's id (required)")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "the file to write, - for stdout (default: the asset name's base name)")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "the file to write, - for stdout (default: the asset name's base name); checked before the export starts")
+	cmd.Flags().BoolVar(&force, "force", false, "replace the output file if it exists")
 	for _, f := range []string{"data-set", "revision", "asset"} {
 		_ = cmd.MarkFlagRequired(f)
 	}
@@ -151,25 +156,106 @@ func newDownloadCommand() *cobra.Command {
 }
 
 func newJobsCommand() *cobra.Command {
-	jobsCmd := &cobra.Command{Use: "jobs", Short: "Follow jobs"}
-	var cf clientFlags
+	jobsCmd := &cobra.Command{Use: "jobs", Short: "Follow and inspect jobs"}
+
+	var waitCF clientFlags
+	var timeout time.Duration
 	wait := &cobra.Command{
 		Use:   "wait JOB_ID",
-		Short: "Follow a job to its end; exit non-zero, printing its errors, unless it COMPLETED",
+		Short: "Follow a job to its end; exit non-zero, printing its errors, unless it COMPLETED (or when --timeout passes first)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.client(cmd)
+			if timeout < 0 {
+				return fmt.Errorf("--timeout can't be negative, got %s", timeout)
+			}
+			c, err := waitCF.client(cmd)
 			if err != nil {
 				return err
 			}
-			out, err := c.WaitJob(cmd.Context(), args[0])
+			ctx := cmd.Context()
+			if timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, timeout)
+				defer cancel()
+			}
+			out, err := c.WaitJob(ctx, args[0])
 			if out != nil {
 				fmt.Fprintln(cmd.OutOrStdout(), out.State)
+			}
+			if errors.Is(err, context.DeadlineExceeded) && cmd.Context().Err() == nil {
+				state := "in an unknown state"
+				if out != nil {
+					state = "still " + string(out.State)
+				}
+				return fmt.Errorf("job %s is %s after --timeout %s", args[0], state, timeout)
 			}
 			return err
 		},
 	}
-	cf.register(wait)
-	jobsCmd.AddCommand(wait)
+	waitCF.register(wait)
+	wait.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (a Go duration: 90s, 10m); 0 waits for ever")
+
+	var getCF clientFlags
+	get := &cobra.Command{
+		Use:   "get JOB_ID",
+		Short: "Print a job as JSON, as GetJob answers it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := getCF.client(cmd)
+			if err != nil {
+				return err
+			}
+			raw, err := c.GetJobJSON(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printIndented(cmd.OutOrStdout(), raw)
+		},
+	}
+	getCF.register(get)
+
+	var listCF clientFlags
+	var in client.ListJobsInput
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "Print jobs, newest first, one JSON object per line, as ListJobs answers them",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if in.Limit < 0 {
+				return fmt.Errorf("--limit can't be negative, got %d", in.Limit)
+			}
+			c, err := listCF.client(cmd)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			return c.ListJobs(cmd.Context(), in, func(j json.RawMessage) error {
+				var b bytes.Buffer
+				if err := json.Compact(&b, j); err != nil {
+					return err
+				}
+				b.WriteByte('\n')
+				_, err := w.Write(b.Bytes())
+				return err
+			})
+		},
+	}
+	listCF.register(list)
+	list.Flags().StringVar(&in.DataSetID, "data-set", "", "only this data set's jobs")
+	list.Flags().StringVar(&in.RevisionID, "revision", "", "only this revision's jobs (with --data-set)")
+	list.Flags().IntVar(&in.Limit, "limit", 0, "at most this many jobs (0: all)")
+
+	jobsCmd.AddCommand(wait, get, list)
 	return jobsCmd
+}
+
+// printIndented writes a JSON document indented, as the admin commands do.
+func printIndented(w io.Writer, raw json.RawMessage) error {
+	var b bytes.Buffer
+	if err := json.Indent(&b, raw, "", "    "); err != nil {
+		return err
+	}
+	b.WriteByte('\n')
+	_, err := w.Write(b.Bytes())
+	return err
 }

@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 func main() {
@@ -25,33 +23,21 @@ func main() {
 }
 
 func newRootCommand() *cobra.Command {
+	// A command's own PersistentPreRunE (a later one) must not skip the
+	// root's, which binds the environment.
+	cobra.EnableTraverseRunHooks = true
 	root := &cobra.Command{
 		Use:           "wharf",
 		Short:         "A self-hosted AWS Data Exchange job system",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionText(),
+		// Every flag of every command takes its WHARF_<FLAG> variable.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return bindEnv(cmd) },
 	}
 	root.AddCommand(newServeCommand(), newAccountsCommand(), newKeysCommand(), newMigrateCommand(),
 		newUploadCommand(), newDownloadCommand(), newJobsCommand(), newAuditCommand(), newSessionsCommand(),
-		newPublishCommand(), newSubscribeCommand())
+		newPublishCommand(), newSubscribeCommand(), newVersionCommand())
+	root.SetVersionTemplate("{{.Version}}\n")
 	return root
-}
-
-// bindEnv makes every flag of cmd default to the environment variable
-// WHARF_<FLAG_NAME> (dashes as underscores) when the flag is not given, the
-// way container deployments configure servers.
-func bindEnv(cmd *cobra.Command) error {
-	var firstErr error
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if f.Changed || firstErr != nil {
-			return
-		}
-		name := "WHARF_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok {
-			if err := f.Value.Set(v); err != nil {
-				firstErr = fmt.Errorf("%s=%q: %w", name, v, err)
-			}
-		}
-	})
-	return firstErr
 }

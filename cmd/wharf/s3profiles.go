@@ -24,27 +24,9 @@ const envS3Secret = "WHARF_S3_SECRET_ACCESS_KEY"
 // withS3Profiles opens the store and runs fn with its S3 profiles, in one
 // transaction.
 func withS3Profiles(cmd *cobra.Command, sf *storeFlags, fn func(*s3profiles.Profiles) error) error {
-	return sf.withSealedTx(cmd, bindStoreEnv, func(q store.Queries, sealer *auth.Sealer) error {
+	return sf.withSealedTx(cmd, func(q store.Queries, sealer *auth.Sealer) error {
 		return fn(s3profiles.New(q, sealer))
 	})
-}
-
-// bindStoreEnv is bindEnv for the store flags only: the profile's own
-// flags (--region, --endpoint) must not pick up a server's WHARF_REGION.
-func bindStoreEnv(cmd *cobra.Command) error {
-	for _, name := range []string{"data-dir", "database"} {
-		f := cmd.Flags().Lookup(name)
-		if f == nil || f.Changed {
-			continue
-		}
-		env := "WHARF_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok {
-			if err := f.Value.Set(v); err != nil {
-				return fmt.Errorf("%s=%q: %w", env, v, err)
-			}
-		}
-	}
-	return nil
 }
 
 func checkAccountFlag(account string) error {
@@ -94,6 +76,12 @@ func newAccountsS3Command() *cobra.Command {
 	set.Flags().StringVar(&p.Region, "region", s3access.DefaultRegion, "the region requests are signed for")
 	set.Flags().BoolVar(&p.PathStyle, "path-style", false, "address buckets as <endpoint>/<bucket> (MinIO and most self-hosted servers need it)")
 	set.Flags().StringVar(&p.AccessKeyID, "access-key-id", "", "the access key id")
+	// The profile's own flags take WHARF_S3_<FLAG>, like its secret
+	// (WHARF_S3_SECRET_ACCESS_KEY): a server's WHARF_REGION must not
+	// become the profile's region.
+	for _, name := range []string{"endpoint", "region", "path-style", "access-key-id"} {
+		setEnvName(set, name, "WHARF_S3_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
+	}
 
 	var showSF storeFlags
 	var showAccount string

@@ -75,9 +75,6 @@ func newServeCommand() *cobra.Command {
 		Short: "Run the AWS Data Exchange API",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
 			return serve(cmd.Context(), f)
 		},
 	}
@@ -145,17 +142,30 @@ func newLogger(format, level string) (*slog.Logger, error) {
 }
 
 func serve(ctx context.Context, f serveFlags) error {
+	// Every flag and variable is checked before the first side effect.
+	endpoints, err := f.validate()
+	if err != nil {
+		return err
+	}
 	logger, err := newLogger(f.logFormat, f.logLevel)
 	if err != nil {
 		return err
 	}
-	endpoints := apiasset.Endpoints{}
-	for _, spec := range f.apiEndpoints {
-		if err := endpoints.ParseEndpoint(spec); err != nil {
-			return fmt.Errorf("--api-endpoint: %w", err)
-		}
+	// One server per SQLite data dir, refused before anything else, and
+	// the address taken before the store is touched: a port in use costs
+	// nothing either.
+	dirLock, err := f.store.lock()
+	if err != nil {
+		return err
 	}
-	st, err := f.store.open(ctx)
+	defer dirLock.Release()
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	defer ln.Close() // after an early return; Shutdown closes it otherwise
+
+	st, err := f.store.create(ctx)
 	if err != nil {
 		return fmt.Errorf("open store %s: %w", f.store.describe(), err)
 	}
@@ -167,11 +177,7 @@ func serve(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	keyring := auth.NewKeyring(st, sealer)
-	root := auth.RootConfig{
-		AccountID:       os.Getenv("WHARF_ROOT_ACCOUNT_ID"),
-		AccessKeyID:     os.Getenv(auth.EnvRootAccessKeyID),
-		SecretAccessKey: os.Getenv(auth.EnvRootSecretAccessKey),
-	}
+	root := rootConfig()
 	var created *auth.Credentials
 	err = st.InTx(ctx, func(q store.Queries) error {
 		var err error
@@ -298,14 +304,9 @@ func serve(ctx context.Context, f serveFlags) error {
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", f.listen)
-	if err != nil {
-		return err
-	}
 	if f.pprof != "" {
 		stopPprof, err := startPprof(f.pprof, logger)
 		if err != nil {
-			ln.Close()
 			return err
 		}
 		defer stopPprof()
@@ -319,7 +320,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	case stopErr = <-serveErr:
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "timeout", f.shutdownTimeout)
+	logger.Info("shutting down", "timeout", f.shutdownTimeout, "runs_in_progress", jobService.Running())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
 	defer cancel()
 	// Requests and job runs wind down together. Runs still going at half
@@ -357,6 +358,11 @@ func newRunners(ctx context.Context, f serveFlags, st store.Store, rootAccountID
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("S3 configuration: %w", err)
 	}
+	s3URL, s3Region := resolver.AmbientEndpoint()
+	if s3URL == "" {
+		s3URL = "AWS (https://s3." + s3Region + ".amazonaws.com)"
+	}
+	logger.Info("ambient S3 configuration", "s3_endpoint", s3URL, "s3_region", s3Region)
 	assets, err := assetstore.Open(ctx, f.assetStore, f.store.dataDir, resolver)
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("--asset-store: %w", err)

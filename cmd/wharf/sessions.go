@@ -22,7 +22,7 @@ func newSessionsCommand() *cobra.Command {
 			if !resource.ValidAccountID(account) {
 				return fmt.Errorf("--account must be a 12-digit account id, got %q", account)
 			}
-			return sf.withSealedTx(cmd, bindEnv, func(q store.Queries, sealer *auth.Sealer) error {
+			return sf.withSealedTx(cmd, func(q store.Queries, sealer *auth.Sealer) error {
 				if _, err := q.GetAccount(cmd.Context(), account); err != nil {
 					return fmt.Errorf("account %s: %w", account, err)
 				}

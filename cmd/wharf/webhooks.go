@@ -40,7 +40,7 @@ func newWebhookCommand() *cobra.Command {
 				}
 				secret = hex.EncodeToString(b)
 			}
-			return sf.withSealedTx(cmd, bindEnv, func(q store.Queries, sealer *auth.Sealer) error {
+			return sf.withSealedTx(cmd, func(q store.Queries, sealer *auth.Sealer) error {
 				if _, err := q.GetAccount(cmd.Context(), account); err != nil {
 					return fmt.Errorf("account %s: %w", account, err)
 				}

@@ -167,6 +167,9 @@ const DefaultDir = "assets"
 //   - "s3://bucket" or "s3://bucket/prefix": that bucket on the ambient S3
 //     endpoint, which s3 must give (and the bucket must exist).
 func Open(ctx context.Context, spec, dataDir string, s3 AmbientSource) (Store, error) {
+	if err := CheckSpec(spec); err != nil {
+		return nil, err
+	}
 	switch {
 	case spec == "" || spec == "file://":
 		if dataDir == "" {
@@ -176,10 +179,7 @@ func Open(ctx context.Context, spec, dataDir string, s3 AmbientSource) (Store, e
 	case strings.HasPrefix(spec, "file://"):
 		return NewLocal(strings.TrimPrefix(spec, "file://"))
 	case strings.HasPrefix(spec, "s3://"):
-		u, err := url.Parse(spec)
-		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return nil, fmt.Errorf("assetstore: %q is not s3://bucket or s3://bucket/prefix", spec)
-		}
+		u, _ := url.Parse(spec) // CheckSpec parsed it
 		if s3 == nil {
 			return nil, fmt.Errorf("assetstore: %s needs an S3 configuration", spec)
 		}
@@ -190,4 +190,20 @@ func Open(ctx context.Context, spec, dataDir string, s3 AmbientSource) (Store, e
 		return NewS3(ctx, ep, u.Host, u.Path)
 	}
 	return nil, fmt.Errorf("assetstore: unknown asset store %q: want file://dir or s3://bucket/prefix", spec)
+}
+
+// CheckSpec checks the form of an asset store's spec (what Open takes),
+// touching nothing: empty, file://dir, or s3://bucket[/prefix].
+func CheckSpec(spec string) error {
+	switch {
+	case spec == "" || strings.HasPrefix(spec, "file://"):
+		return nil
+	case strings.HasPrefix(spec, "s3://"):
+		u, err := url.Parse(spec)
+		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("assetstore: %q is not s3://bucket or s3://bucket/prefix", spec)
+		}
+		return nil
+	}
+	return fmt.Errorf("assetstore: unknown asset store %q: want file://dir or s3://bucket/prefix", spec)
 }

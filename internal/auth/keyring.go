@@ -235,18 +235,13 @@ var (
 //
 // Removing the configured key from the environment does not revoke it.
 func (k *Keyring) EnsureRoot(ctx context.Context, cfg RootConfig) (created *Credentials, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if cfg.AccountID == "" {
 		cfg.AccountID = DefaultRootAccountID
 	}
-	if !resource.ValidAccountID(cfg.AccountID) {
-		return nil, fmt.Errorf("auth: root account id must be 12 digits, got %q", cfg.AccountID)
-	}
 	configured := cfg.AccessKeyID != "" || cfg.SecretAccessKey != ""
-	if configured {
-		if err := validateRootKey(cfg); err != nil {
-			return nil, err
-		}
-	}
 
 	accountCreated, err := k.ensureAccount(ctx, cfg.AccountID)
 	if err != nil {
@@ -263,6 +258,18 @@ func (k *Keyring) EnsureRoot(ctx context.Context, cfg RootConfig) (created *Cred
 		return nil, fmt.Errorf("auth: root account %s created, but its access key was not: %w", cfg.AccountID, err)
 	}
 	return &creds, nil
+}
+
+// Validate checks the configuration as EnsureRoot does, touching nothing,
+// so that a server refuses a bad one before it creates anything.
+func (cfg RootConfig) Validate() error {
+	if cfg.AccountID != "" && !resource.ValidAccountID(cfg.AccountID) {
+		return fmt.Errorf("auth: root account id must be 12 digits, got %q", cfg.AccountID)
+	}
+	if cfg.AccessKeyID == "" && cfg.SecretAccessKey == "" {
+		return nil
+	}
+	return validateRootKey(cfg)
 }
 
 func validateRootKey(cfg RootConfig) error {

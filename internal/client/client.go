@@ -98,24 +98,39 @@ type jobProgress struct {
 	BytesTotal int64
 }
 
+// rawKey is the context key of a *[]byte that receives an answer's raw
+// body (withRaw).
+type rawKey struct{}
+
+// withRaw returns a context whose calls store their answer's body, as the
+// API sent it, in *dst.
+func withRaw(ctx context.Context, dst *[]byte) context.Context {
+	return context.WithValue(ctx, rawKey{}, dst)
+}
+
 // captureProgress reads Wharf's Progress member out of GetJob's raw answer,
-// which the SDK would otherwise drop.
+// which the SDK would otherwise drop, and hands the raw answer to withRaw's
+// callers.
 func (c *Client) captureProgress(stack *middleware.Stack) error {
 	return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("WharfJobProgress",
 		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
 			out, md, err := next.HandleDeserialize(ctx, in)
-			if err != nil || middleware.GetOperationName(ctx) != "GetJob" {
+			raw, _ := ctx.Value(rawKey{}).(*[]byte)
+			if err != nil || (middleware.GetOperationName(ctx) != "GetJob" && raw == nil) {
 				return out, md, err
 			}
 			resp, ok := out.RawResponse.(*smithyhttp.Response)
 			if !ok || resp.StatusCode != http.StatusOK {
 				return out, md, err
 			}
-			body, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			body, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 			resp.Body.Close()
 			resp.Body = io.NopCloser(bytes.NewReader(body))
 			if rerr != nil {
 				return out, md, err
+			}
+			if raw != nil {
+				*raw = body
 			}
 			var v struct {
 				Id       string
@@ -181,8 +196,9 @@ func (c *Client) WaitJob(ctx context.Context, jobID string) (*dataexchange.GetJo
 		interval = time.Second
 	}
 	var (
-		m    Meter
-		last types.State
+		m       Meter
+		last    types.State
+		lastOut *dataexchange.GetJobOutput
 	)
 	defer func() {
 		if m != nil {
@@ -192,8 +208,12 @@ func (c *Client) WaitJob(ctx context.Context, jobID string) (*dataexchange.GetJo
 	for {
 		out, err := c.DX.GetJob(ctx, &dataexchange.GetJobInput{JobId: aws.String(jobID)})
 		if err != nil {
+			if ctx.Err() != nil {
+				return lastOut, ctx.Err()
+			}
 			return nil, err
 		}
+		lastOut = out
 		if out.State != last {
 			c.logf("job %s: %s", jobID, out.State)
 			last = out.State
@@ -218,7 +238,7 @@ func (c *Client) WaitJob(ctx context.Context, jobID string) (*dataexchange.GetJo
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return lastOut, ctx.Err()
 		case <-time.After(interval):
 		}
 	}
@@ -279,7 +299,70 @@ func (c *Client) PutFile(ctx context.Context, url, path string, size int64, md5s
 // path through a temporary file beside it, renamed once complete and, when
 // size is not negative, only if it holds exactly size bytes.
 func (c *Client) FetchTo(ctx context.Context, url, path string, size int64) error {
-	return c.fetchSized(ctx, url, path, size, nopMeter{})
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name()) // a no-op once renamed into place
+	}()
+	return c.fetchInto(ctx, url, path, tmp, size, true, nopMeter{})
+}
+
+// GetJobJSON returns GetJob's answer as the API sent it (with Wharf's
+// Progress member).
+func (c *Client) GetJobJSON(ctx context.Context, jobID string) (json.RawMessage, error) {
+	var raw []byte
+	if _, err := c.DX.GetJob(withRaw(ctx, &raw), &dataexchange.GetJobInput{JobId: aws.String(jobID)}); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// ListJobsInput filters ListJobs; empty members don't filter.
+type ListJobsInput struct {
+	DataSetID  string
+	RevisionID string
+	// Limit stops after this many jobs; 0 means every job.
+	Limit int
+}
+
+// ListJobs calls fn with each job ListJobs returns, newest first, as the API
+// sent it, following NextToken.
+func (c *Client) ListJobs(ctx context.Context, in ListJobsInput, fn func(json.RawMessage) error) error {
+	req := &dataexchange.ListJobsInput{}
+	if in.DataSetID != "" {
+		req.DataSetId = aws.String(in.DataSetID)
+	}
+	if in.RevisionID != "" {
+		req.RevisionId = aws.String(in.RevisionID)
+	}
+	n := 0
+	for {
+		var raw []byte
+		out, err := c.DX.ListJobs(withRaw(ctx, &raw), req)
+		if err != nil {
+			return err
+		}
+		var page struct{ Jobs []json.RawMessage }
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return fmt.Errorf("ListJobs answered %q: %w", raw, err)
+		}
+		for _, j := range page.Jobs {
+			if in.Limit > 0 && n == in.Limit {
+				return nil
+			}
+			if err := fn(j); err != nil {
+				return err
+			}
+			n++
+		}
+		if aws.ToString(out.NextToken) == "" {
+			return nil
+		}
+		req.NextToken = out.NextToken
+	}
 }
 
 // UploadInput names a file to upload as an asset.
@@ -412,6 +495,8 @@ type DownloadInput struct {
 	// Output is the file to write ("-": stdout); it defaults to the base
 	// name of the asset's name, in the current directory.
 	Output string
+	// Force replaces an existing Output; without it Download refuses one.
+	Force bool
 }
 
 // Download exports an asset to a signed URL (EXPORT_ASSET_TO_SIGNED_URL),
@@ -430,6 +515,19 @@ func (c *Client) Download(ctx context.Context, in DownloadInput) (string, error)
 		if out == "." || out == "/" || out == ".." || out == "" {
 			out = in.AssetID
 		}
+	}
+	// The destination is checked, and its temporary file made, before the
+	// export starts: a wrong -o costs no job.
+	var tmp *os.File
+	if out != "-" {
+		var err error
+		if tmp, err = prepareOutput(out, in.Force); err != nil {
+			return "", err
+		}
+		defer func() {
+			tmp.Close()
+			os.Remove(tmp.Name()) // a no-op once linked or renamed into place
+		}()
 	}
 	created, err := c.DX.CreateJob(ctx, &dataexchange.CreateJobInput{
 		Type: types.TypeExportAssetToSignedUrl,
@@ -451,18 +549,44 @@ func (c *Client) Download(ctx context.Context, in DownloadInput) (string, error)
 	if done.Details == nil || done.Details.ExportAssetToSignedUrl == nil || done.Details.ExportAssetToSignedUrl.SignedUrl == nil {
 		return "", fmt.Errorf("job %s completed without a signed URL", jobID)
 	}
-	return out, c.fetch(ctx, aws.ToString(done.Details.ExportAssetToSignedUrl.SignedUrl), out)
+	return out, c.fetch(ctx, aws.ToString(done.Details.ExportAssetToSignedUrl.SignedUrl), out, tmp, in.Force)
 }
 
-// fetch downloads url into path through a temporary file renamed at the
-// end, so that path never holds part of the asset.
-func (c *Client) fetch(ctx context.Context, url, path string) error {
+// prepareOutput checks that path can be written (its directory exists and
+// takes files; path is not there, unless force) and returns the temporary
+// file in its directory that the download goes to.
+func prepareOutput(path string, force bool) (*os.File, error) {
+	if fi, err := os.Stat(path); err == nil {
+		if fi.IsDir() {
+			return nil, fmt.Errorf("-o %s is a directory: name the file to write", path)
+		}
+		if !force {
+			return nil, fmt.Errorf("-o %s exists: pass --force to replace it", path)
+		}
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("-o %s: the directory %s does not exist", path, dir)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".part-")
+	if err != nil {
+		return nil, fmt.Errorf("-o %s: can't write in %s: %w", path, dir, err)
+	}
+	return tmp, nil
+}
+
+// fetch downloads url into tmp, then puts it in place at path (replacing
+// a file there only if force), so that path never holds part of the
+// asset; with path "-" it writes to stdout.
+func (c *Client) fetch(ctx context.Context, url, path string, tmp *os.File, force bool) error {
 	m := c.meter("download " + filepath.Base(path))
 	defer m.Finish()
-	return c.fetchSized(ctx, url, path, -1, m)
+	return c.fetchInto(ctx, url, path, tmp, -1, force, m)
 }
 
-func (c *Client) fetchSized(ctx context.Context, url, path string, size int64, m Meter) error {
+// fetchInto is fetch that, when size is not negative, also requires
+// exactly size bytes.
+func (c *Client) fetchInto(ctx context.Context, url, path string, tmp *os.File, size int64, force bool, m Meter) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -481,11 +605,6 @@ func (c *Client) fetchSized(ctx context.Context, url, path string, size int64, m
 		_, err := io.Copy(os.Stdout, body)
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
 	n, err := io.Copy(tmp, body)
 	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
 		err = fmt.Errorf("got %d of %d bytes", n, resp.ContentLength)
@@ -502,7 +621,14 @@ func (c *Client) fetchSized(ctx context.Context, url, path string, size int64, m
 	if err != nil {
 		return fmt.Errorf("download to %s: %w", path, err)
 	}
-	return os.Rename(tmp.Name(), path)
+	if force {
+		return os.Rename(tmp.Name(), path)
+	}
+	// A link fails if path appeared meanwhile: nothing is clobbered.
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return fmt.Errorf("download to %s: %w (pass --force to replace it)", path, err)
+	}
+	return nil
 }
 
 // meteredReader reports the bytes read through it to a Meter.

@@ -182,6 +182,8 @@ func (s *Service) runOnce(ctx, leaseCtx context.Context, l *lease, runner Runner
 	defer cancelRun()
 	s.metrics.runs.WithLabelValues(job.Type).Inc()
 	defer s.metrics.runs.WithLabelValues(job.Type).Dec()
+	s.running.Add(1)
+	defer s.running.Add(-1)
 
 	res, runErr := safeRun(runCtx, runner, job, l.progress)
 

@@ -701,3 +701,28 @@ func TestListJobs(t *testing.T) {
 		wantFault(t, err, fault.Validation)
 	})
 }
+
+// TestRunningCountsRunsInProgress: Running is the number of runs in
+// progress in the process, what a shutdown waits for.
+func TestRunningCountsRunsInProgress(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, backends[0])
+	e.start(e.svc)
+	if n := e.svc.Running(); n != 0 {
+		t.Fatalf("Running() = %d before any job", n)
+	}
+	v := e.createAndStart(jobstest.KeyBlock)
+	e.waitFor(v.ID, "its run to start", func(resource.Job) bool { return e.runner.Running() == 1 })
+	if n := e.svc.Running(); n != 1 {
+		t.Errorf("Running() = %d while one run is blocked, want 1", n)
+	}
+	e.runner.Release()
+	e.waitEnd(v.ID, resource.JobStateCompleted)
+	deadline := time.Now().Add(10 * time.Second)
+	for e.svc.Running() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := e.svc.Running(); n != 0 {
+		t.Errorf("Running() = %d after the run ended", n)
+	}
+}

@@ -37,6 +37,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -187,7 +188,12 @@ type Service struct {
 	started bool
 	stop    context.CancelFunc // stops the reaper and the sweeper
 	loops   sync.WaitGroup
+	running atomic.Int64 // runs in progress in this process
 }
+
+// Running is how many job runs are in progress in this process (what a
+// shutdown waits for).
+func (s *Service) Running() int { return int(s.running.Load()) }
 
 // New returns a Service on st, a *sqlite.Store or a *postgres.Store, whose
 // database it also gives River's tables (migrating them). It runs no job

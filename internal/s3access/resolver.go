@@ -332,6 +332,12 @@ func NewResolver(ctx context.Context, cfg ResolverConfig) (*Resolver, error) {
 	return r, nil
 }
 
+// AmbientEndpoint names the ambient configuration's endpoint URL (empty:
+// AWS's own) and region, without retrieving credentials, for the logs.
+func (r *Resolver) AmbientEndpoint() (url, region string) {
+	return r.ambient.endpoint.URL(), r.ambient.endpoint.Region()
+}
+
 // Ambient returns the deployment's own Endpoint, the one the asset store
 // uses. It fails when the ambient configuration has no credentials.
 func (r *Resolver) Ambient(ctx context.Context) (*Endpoint, error) {

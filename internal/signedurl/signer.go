@@ -74,10 +74,10 @@ func NewSigner(masterKey []byte, publicURL string) (*Signer, error) {
 	if len(masterKey) < 16 {
 		return nil, errors.New("signedurl: the master key is too short")
 	}
-	u, err := url.Parse(publicURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("signedurl: the public URL %q is not http(s)://host[:port][/path]", publicURL)
+	if err := CheckPublicURL(publicURL); err != nil {
+		return nil, err
 	}
+	u, _ := url.Parse(publicURL)
 	key, err := hkdf.Key(sha256.New, masterKey, nil, hkdfInfo, 32)
 	if err != nil {
 		return nil, fmt.Errorf("signedurl: %w", err)
@@ -173,4 +173,13 @@ func (s *Signer) Verify(r Request, method, contentMD5 string) error {
 // so the two never meet.
 func UploadKey(accountID, jobID string) (assetstore.Key, error) {
 	return assetstore.NewKey(accountID, jobID)
+}
+
+// CheckPublicURL checks the base URL NewSigner takes: http(s)://host[:port][/path].
+func CheckPublicURL(publicURL string) error {
+	u, err := url.Parse(publicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("signedurl: the public URL %q is not http(s)://host[:port][/path]", publicURL)
+	}
+	return nil
 }

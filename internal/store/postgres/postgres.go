@@ -73,6 +73,27 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return &Store{Store: sqlstore.New(handle, dialect), pool: pool}, nil
 }
 
+// Initialized reports whether the database at url holds Wharf's schema (a
+// `wharf migrate` or `wharf serve` ran on it), changing nothing: the admin
+// commands refuse a database that was never migrated rather than migrate it.
+func Initialized(ctx context.Context, url string) (bool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return false, fmt.Errorf("postgres: %w", err)
+	}
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return false, fmt.Errorf("postgres: %w", err)
+	}
+	defer pool.Close()
+	var ok bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&ok); err != nil {
+		return false, fmt.Errorf("postgres: connect: %w", err)
+	}
+	return ok, nil
+}
+
 // Pool returns the connection pool, for River's riverpgxv5 driver.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 

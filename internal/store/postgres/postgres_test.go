@@ -104,3 +104,27 @@ func TestDriverTx(t *testing.T) {
 		t.Errorf("account inserted in a rolled-back transaction: %v", err)
 	}
 }
+
+// TestInitialized: a database is initialized once Open migrated it, and
+// asking changes nothing.
+func TestInitialized(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	for range 2 {
+		ok, err := postgres.Initialized(ctx, url)
+		if err != nil || ok {
+			t.Fatalf("Initialized on a fresh database: %v, %v; want false", ok, err)
+		}
+	}
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if ok, err := postgres.Initialized(ctx, url); err != nil || !ok {
+		t.Fatalf("Initialized after Open: %v, %v; want true", ok, err)
+	}
+	if _, err := postgres.Initialized(ctx, "postgres://127.0.0.1:1/none?connect_timeout=2"); err == nil {
+		t.Error("Initialized on an unreachable server succeeded")
+	}
+}

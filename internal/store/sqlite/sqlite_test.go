@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -230,4 +233,29 @@ func TestDriverTx(t *testing.T) {
 	if _, err := s.GetAccount(ctx, "100000000003"); err != store.ErrNotFound {
 		t.Errorf("account inserted in a rolled-back transaction: %v", err)
 	}
+}
+
+// TestLockDir: a second lock on a data dir is refused at once, naming the
+// holder, and taken once the first is released.
+func TestLockDir(t *testing.T) {
+	dir := t.TempDir()
+	first, err := sqlite.LockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := sqlite.LockDir(dir)
+	if !errors.Is(err, sqlite.ErrLocked) {
+		t.Fatalf("second LockDir: %v, %v; want sqlite.ErrLocked", second, err)
+	}
+	if want := "process " + strconv.Itoa(os.Getpid()); !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), dir) {
+		t.Errorf("the refusal %q names neither the holder (%s) nor the dir", err, want)
+	}
+	if err := first.Release(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := sqlite.LockDir(dir)
+	if err != nil {
+		t.Fatalf("LockDir after Release: %v", err)
+	}
+	again.Release()
 }
