@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dataexchange/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/wharf-dev/wharf/internal/pgtest"
 	"github.com/wharf-dev/wharf/internal/proctest"
 	"github.com/wharf-dev/wharf/internal/s3access"
 	"github.com/wharf-dev/wharf/internal/s3test"
@@ -34,6 +35,7 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	s3test.Stop()
+	pgtest.Stop()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

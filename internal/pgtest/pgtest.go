@@ -47,7 +47,7 @@ const (
 
 // PooledURL is URL with the client's pool bounded to maxConns, so that many
 // parallel tests on a large machine stay under the server's max_connections.
-func PooledURL(t *testing.T, maxConns int) string {
+func PooledURL(t testing.TB, maxConns int) string {
 	t.Helper()
 	u, err := url.Parse(URL(t))
 	if err != nil {
@@ -61,7 +61,7 @@ func PooledURL(t *testing.T, maxConns int) string {
 
 // URL creates an empty database for t and returns its URL. The database is
 // dropped when t ends (after t's own cleanups, so close pools in those).
-func URL(t *testing.T) string {
+func URL(t testing.TB) string {
 	t.Helper()
 	admin, external, err := adminURL()
 	if err != nil {
