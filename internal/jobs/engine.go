@@ -91,7 +91,9 @@ func (s *Service) work(ctx context.Context, args runArgs, lastTry bool) error {
 	case skip:
 		return nil
 	case wait:
-		return river.JobSnooze(jitter(s.snoozeDelay()))
+		d := jitter(s.snoozeDelay())
+		s.queue.wakeLater(args.Type, d+snoozeSlack)
+		return river.JobSnooze(d)
 	}
 
 	leaseCtx, lose := context.WithCancelCause(ctx)
@@ -417,8 +419,9 @@ func (s *Service) handOver(l *lease) {
 		if err != nil {
 			return err
 		}
-		now := resource.Now()
-		j.LeaseExpiresAt = &now
+		// Expired by the margin already: the run has stopped.
+		expired := resource.Now().Add(-s.leaseMargin())
+		j.LeaseExpiresAt = &expired
 		j.Attempts = max(j.Attempts-1, 0)
 		return q.UpdateJob(ctx, j)
 	})
@@ -448,11 +451,20 @@ func (s *Service) failUnclaimed(ctx context.Context, args runArgs, cause error) 
 // database for longer than a lease), cleans up after each and queues it
 // again. It returns how many it queued again.
 func (s *Service) Reap(ctx context.Context) (int, error) {
-	expired, err := s.store.ListExpiredJobLeases(ctx, time.Now(), reapBatch)
+	// A lease is taken over only a margin after it expired, and its run
+	// stops itself a margin before (lease.keep): the run has stopped before
+	// anyone else can start the job, even with the replicas' clocks apart.
+	expired, err := s.store.ListExpiredJobLeases(ctx, time.Now().Add(-s.leaseMargin()), reapBatch)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: list expired leases: %w", err)
 	}
-	n := 0
+	n, err := s.reapOrphans(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return n, err
+		}
+		s.log.Error("jobs: look for runs that died before taking their lease", "error", err)
+	}
 	for _, j := range expired {
 		requeued, err := s.reap(ctx, j)
 		if err != nil {
@@ -486,7 +498,7 @@ func (s *Service) reap(ctx context.Context, expired resource.Job) (bool, error) 
 		}
 		now := resource.Now()
 		if j.State != resource.JobStateInProgress || j.LeaseID != expired.LeaseID ||
-			j.LeaseExpiresAt == nil || j.LeaseExpiresAt.After(now) {
+			j.LeaseExpiresAt == nil || j.LeaseExpiresAt.After(now.Add(-s.leaseMargin())) {
 			return nil
 		}
 		l = s.newLease(j)
@@ -537,6 +549,59 @@ func (s *Service) reap(ctx context.Context, expired resource.Job) (bool, error) 
 	return true, nil
 }
 
+// reapOrphans queues again the jobs whose queue entry River handed to a
+// replica that died before the run took the job's lease: River still has
+// the entry running (its rescuer would free it only after the job timeout),
+// and the job is IN_PROGRESS with no lease. An entry is an orphan once it
+// has been running for a lease duration without its job being leased: a
+// live replica takes the lease within milliseconds of the fetch. Queueing
+// the job again makes the old entry stale (the dispatch number moves on).
+func (s *Service) reapOrphans(ctx context.Context) (int, error) {
+	entries, err := s.queue.running(ctx, time.Now().Add(-s.cfg.LeaseDuration))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, args := range entries {
+		requeued := false
+		err := s.inTx(ctx, "queue an orphaned job again", func(q store.Queries) error {
+			j, err := q.GetJob(ctx, args.AccountID, args.JobID)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if j.State != resource.JobStateInProgress || j.Dispatch != args.Dispatch || j.LeaseID != "" {
+				return nil
+			}
+			j.Dispatch++
+			j.UpdatedAt = updateTime(j.UpdatedAt)
+			if err := q.UpdateJob(ctx, j); err != nil {
+				return err
+			}
+			requeued = true
+			return s.queue.enqueue(ctx, q, argsOf(j))
+		})
+		if err != nil {
+			return n, err
+		}
+		if requeued {
+			s.log.Info("jobs: a replica died between taking a job's queue entry and its lease; queued it again", "job", args.JobID, "type", args.Type)
+			s.metrics.reaped.WithLabelValues(args.Type).Inc()
+			n++
+		}
+	}
+	return n, nil
+}
+
+// leaseMargin separates a lease's run from its takeover: the run stops a
+// margin before the lease expires unless renewed, the reaper takes it a
+// margin after.
+func (s *Service) leaseMargin() time.Duration {
+	return min(s.cfg.HeartbeatInterval, (s.cfg.LeaseDuration-s.cfg.HeartbeatInterval)/4)
+}
+
 // Sweep deletes the jobs past their retention (but not a job still
 // running: it goes once it ends), cleaning up after those still WAITING. It
 // returns how many it deleted.
@@ -573,11 +638,16 @@ func (s *Service) cleanup(ctx context.Context, job resource.Job) {
 }
 
 // snoozeDelay is how long a queue entry waits before trying a busy job
-// again: a couple of polls, and under River's scheduler interval (5 s), so
-// that the entry needs no leader to become available again.
+// again. It is under River's scheduler interval (5 s), so that the entry
+// needs no leader to become available again, and the workers are woken for
+// it then (wakeLater) rather than at their next poll.
 func (s *Service) snoozeDelay() time.Duration {
-	return min(2*s.cfg.PollInterval, 4*time.Second)
+	return min(2*s.cfg.PollInterval, 500*time.Millisecond)
 }
+
+// snoozeSlack is how long after a snoozed entry is due its wake-up comes:
+// River writes the snooze a moment after Work returns.
+const snoozeSlack = 20 * time.Millisecond
 
 // jitter returns d give or take a quarter, so that replicas don't move in step.
 func jitter(d time.Duration) time.Duration {
@@ -647,16 +717,22 @@ func (l *lease) release(j *resource.Job) {
 }
 
 // keep renews the lease every heartbeat and writes progress (at most every
-// progress interval) until ctx is done. When the lease is lost, or can't be
-// renewed before it expires, it calls lose, which stops the run.
+// progress interval) until ctx is done. When the lease is lost, or isn't
+// renewed by a margin before it expires (the database is unreachable, or
+// too slow), it calls lose, which stops the run before the reaper may take
+// the job over (a margin after the expiry).
 func (l *lease) keep(ctx context.Context, lose context.CancelCauseFunc) {
 	cfg := l.s.cfg
 	ticker := time.NewTicker(min(cfg.ProgressInterval, cfg.HeartbeatInterval))
 	defer ticker.Stop()
 	renewed := time.Now()
 	for {
+		stopAt := l.expires.Add(-l.s.leaseMargin())
 		select {
 		case <-ctx.Done():
+			return
+		case <-time.After(time.Until(stopAt)):
+			lose(errLeaseLost)
 			return
 		case <-ticker.C:
 		}
@@ -664,7 +740,9 @@ func (l *lease) keep(ctx context.Context, lose context.CancelCauseFunc) {
 		if !renew && !l.dirty.Load() {
 			continue
 		}
-		err := l.write(ctx, renew)
+		writeCtx, cancel := context.WithDeadline(ctx, stopAt)
+		err := l.write(writeCtx, renew)
+		cancel()
 		switch {
 		case err == nil:
 			if renew {
@@ -677,7 +755,7 @@ func (l *lease) keep(ctx context.Context, lose context.CancelCauseFunc) {
 			return
 		default:
 			l.s.log.Warn("jobs: renew a lease", "job", l.jobID, "error", err)
-			if time.Now().After(l.expires) {
+			if !time.Now().Before(stopAt) {
 				lose(errLeaseLost)
 				return
 			}

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/wharf-dev/wharf/internal/store"
 	"github.com/wharf-dev/wharf/internal/store/postgres"
@@ -31,26 +33,44 @@ type queue interface {
 	// stop stops working, giving runs until half of ctx's time to end
 	// before cancelling them.
 	stop(ctx context.Context) error
+	// wakeLater wakes the workers of a job type's queue after a while (a
+	// snoozed entry's time), instead of leaving the entry to the next poll.
+	wakeLater(jobType string, after time.Duration)
+	// running lists the entries River has had running since before
+	// attemptedBefore (up to orphanBatch).
+	running(ctx context.Context, attemptedBefore time.Time) ([]runArgs, error)
 }
+
+// orphanBatch bounds the running entries one reap looks at.
+const orphanBatch = 1000
 
 type riverQueue[TTx any] struct {
 	client  *river.Client[TTx]
 	txOf    func(store.Queries) (TTx, bool)
 	working bool
+	// wake tells workers to look at a queue now: this process's on SQLite
+	// (one process serves a SQLite database), every replica's on
+	// PostgreSQL (a notification to River's LISTEN/NOTIFY notifier).
+	wake func(queue string)
+	// wakeOnInsert: an insert doesn't wake the workers by itself (SQLite);
+	// on PostgreSQL River's insert notifies in the transaction.
+	wakeOnInsert bool
 }
 
 // newQueue returns the queue in st's database, migrating River's tables.
 func newQueue(ctx context.Context, st store.Store, s *Service) (queue, error) {
 	switch st := st.(type) {
 	case *sqlite.Store:
-		return newRiverQueue(ctx, riversqlite.New(st.DB()), sqlite.Tx, s)
+		driver := newWakeDriver(st.DB())
+		return newRiverQueue(ctx, driver, sqlite.Tx, driver.wake, true, s)
 	case *postgres.Store:
-		return newRiverQueue(ctx, riverpgxv5.New(st.Pool()), postgres.Tx, s)
+		driver := riverpgxv5.New(st.Pool())
+		return newRiverQueue(ctx, driver, postgres.Tx, notifyInsert(driver.GetExecutor(), s.log), false, s)
 	}
 	return nil, fmt.Errorf("jobs: no job queue for a %T store", st)
 }
 
-func newRiverQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], txOf func(store.Queries) (TTx, bool), s *Service) (*riverQueue[TTx], error) {
+func newRiverQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], txOf func(store.Queries) (TTx, bool), wake func(string), wakeOnInsert bool, s *Service) (*riverQueue[TTx], error) {
 	if err := migrateRiver(ctx, driver, s.store, s.log); err != nil {
 		return nil, err
 	}
@@ -66,10 +86,14 @@ func newRiverQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx],
 		queues[queueName(jobType)] = river.QueueConfig{MaxWorkers: s.cfg.Concurrency[jobType]}
 	}
 	cfg := &river.Config{
-		Logger:            slog.New(minLevel{s.log.Handler(), slog.LevelWarn}),
-		Workers:           workers,
+		Logger:  slog.New(minLevel{s.log.Handler(), slog.LevelWarn}),
+		Workers: workers,
+		// Workers are woken when there is work (see wake); the poll is only
+		// the fallback for a lost wake-up. The cooldown spaces a burst's
+		// fetches (and, on PostgreSQL, its notifications) without delaying
+		// the first.
 		FetchPollInterval: s.cfg.PollInterval,
-		FetchCooldown:     min(s.cfg.PollInterval, river.FetchCooldownDefault),
+		FetchCooldown:     min(s.cfg.PollInterval, fetchCooldown),
 		// Wharf enforces the time limit itself (TIMED_OUT needs a state
 		// change), and reaps dead runs by lease within seconds; River's
 		// rescuer only gets queue entries that outlived any run.
@@ -83,7 +107,7 @@ func newRiverQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx],
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river: %w", err)
 	}
-	return &riverQueue[TTx]{client: client, txOf: txOf, working: len(queues) > 0}, nil
+	return &riverQueue[TTx]{client: client, txOf: txOf, working: len(queues) > 0, wake: wake, wakeOnInsert: wakeOnInsert}, nil
 }
 
 func (r *riverQueue[TTx]) enqueue(ctx context.Context, q store.Queries, args runArgs) error {
@@ -91,9 +115,62 @@ func (r *riverQueue[TTx]) enqueue(ctx context.Context, q store.Queries, args run
 	if !ok {
 		return errors.New("jobs: enqueue needs the Queries of a transaction")
 	}
-	_, err := r.client.InsertTx(ctx, tx, args, &river.InsertOpts{Queue: queueName(args.Type)})
-	return err
+	queue := queueName(args.Type)
+	if _, err := r.client.InsertTx(ctx, tx, args, &river.InsertOpts{Queue: queue}); err != nil {
+		return err
+	}
+	if r.wakeOnInsert && r.working {
+		r.wake(queue)
+	}
+	return nil
 }
+
+func (r *riverQueue[TTx]) wakeLater(jobType string, after time.Duration) {
+	if r.working {
+		time.AfterFunc(after, func() { r.wake(queueName(jobType)) })
+	}
+}
+
+func (r *riverQueue[TTx]) running(ctx context.Context, attemptedBefore time.Time) ([]runArgs, error) {
+	res, err := r.client.JobList(ctx, river.NewJobListParams().
+		Kinds(runArgs{}.Kind()).States(rivertype.JobStateRunning).First(orphanBatch))
+	if err != nil {
+		return nil, fmt.Errorf("jobs: list running queue entries: %w", err)
+	}
+	var out []runArgs
+	for _, row := range res.Jobs {
+		if row.AttemptedAt == nil || row.AttemptedAt.After(attemptedBefore) {
+			continue
+		}
+		var args runArgs
+		if err := json.Unmarshal(row.EncodedArgs, &args); err != nil {
+			return nil, fmt.Errorf("jobs: queue entry %d: %w", row.ID, err)
+		}
+		out = append(out, args)
+	}
+	return out, nil
+}
+
+// notifyInsert returns a wake for PostgreSQL: the notification River's own
+// inserts send (topic river_insert, in the current schema), which every
+// replica's notifier hears.
+func notifyInsert(exec riverdriver.Executor, log *slog.Logger) func(string) {
+	return func(queue string) {
+		ctx, cancel := context.WithTimeout(context.Background(), handOverTimeout)
+		defer cancel()
+		err := exec.NotifyMany(ctx, &riverdriver.NotifyManyParams{
+			Topic:   "river_insert",
+			Payload: []string{fmt.Sprintf(`{"queue": %q}`, queue)},
+		})
+		if err != nil {
+			log.Warn("jobs: wake the workers (they poll instead)", "queue", queue, "error", err)
+		}
+	}
+}
+
+// fetchCooldown is the least time between two fetches of a queue: River's
+// default is 100 ms, which a second job started within it would wait.
+const fetchCooldown = 5 * time.Millisecond
 
 func (r *riverQueue[TTx]) start(ctx context.Context) error {
 	if !r.working {

@@ -60,16 +60,21 @@ const (
 	// AWS does.
 	DefaultRetention = 90 * 24 * time.Hour
 
-	DefaultLeaseDuration     = 30 * time.Second
-	DefaultHeartbeatInterval = 10 * time.Second
-	DefaultReapInterval      = 10 * time.Second
+	// A run renews its lease every heartbeat; a replica that dies leaves
+	// leases that the others take over within LeaseDuration plus a margin
+	// plus one ReapInterval (see leaseMargin), about 8 s by default. A reap
+	// is one indexed query when there is nothing to reap.
+	DefaultLeaseDuration     = 5 * time.Second
+	DefaultHeartbeatInterval = time.Second
+	DefaultReapInterval      = 2 * time.Second
 	DefaultSweepInterval     = time.Hour
 	DefaultProgressInterval  = time.Second
-	// DefaultPollInterval is how often River looks for queue entries. It
-	// is most of a small job's latency on SQLite, which has no
-	// LISTEN/NOTIFY to wake workers (bench/: 1 s put p50 at 600 ms), and a
-	// poll is one indexed query.
-	DefaultPollInterval = 200 * time.Millisecond
+	// DefaultPollInterval is how often River looks for queue entries
+	// without being told there are some: only a fallback, since a started
+	// job wakes the workers at once (in-process on SQLite, LISTEN/NOTIFY on
+	// PostgreSQL), so it costs an idle server nine queries per interval
+	// and nothing else.
+	DefaultPollInterval = 5 * time.Second
 	// DefaultMaxAttempts is how many runs of one job may begin (and be
 	// abandoned) before the job ends in ERROR, so that a job that crashes
 	// its worker every time can't take the service down forever.

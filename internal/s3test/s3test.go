@@ -87,6 +87,15 @@ type Server struct {
 	noKMS bool     // started by StartWithoutKMS
 }
 
+// PID is the server's process id, or 0 for an external server (for the
+// benchmarks that measure its CPU as a baseline).
+func (s *Server) PID() int {
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.cmd.Process.Pid
+}
+
 // HasKMS reports whether the server can encrypt with SSE-KMS.
 func (s *Server) HasKMS() bool { return s.KMSKeyID != "" }
 
