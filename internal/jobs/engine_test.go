@@ -508,7 +508,15 @@ func TestProgressAndMetrics(t *testing.T) {
 			t.Errorf("final progress %d/%d", j.BytesDone, j.BytesTotal)
 		}
 
-		if n := metricSum(t, e, "wharf_job_bytes_transferred_total"); n != 2*jobstest.SourceSize {
+		// The run adds its last bytes to the counter as it ends, which
+		// may be a moment after the job's COMPLETED state is visible.
+		var n float64
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if n = metricSum(t, e, "wharf_job_bytes_transferred_total"); n == 2*jobstest.SourceSize || time.Now().After(deadline) {
+				break
+			}
+		}
+		if n != 2*jobstest.SourceSize {
 			t.Errorf("bytes transferred %v, want %d", n, 2*jobstest.SourceSize)
 		}
 		want := `
