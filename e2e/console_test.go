@@ -342,7 +342,7 @@ func TestConsole(t *testing.T) {
 	// The import job reached COMPLETED in the revision's job list, and the
 	// asset appeared, without a reload.
 	c.el(`tr[data-type="IMPORT_ASSET_FROM_SIGNED_URL"][data-state="COMPLETED"]`)
-	c.el(`tr[data-name="` + fileName + `"]`, "5.0 MiB")
+	c.el(`tr[data-name="`+fileName+`"]`, "5.0 MiB")
 	require.Equal(t, "no reload", c.p.MustEval(`() => window.__marker`).String())
 	assets := listAssets(t, root, dataSetID, revisionID)
 	require.Len(t, assets, 1)

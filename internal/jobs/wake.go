@@ -33,7 +33,7 @@ func newWakeDriver(db *sql.DB) *wakeDriver {
 
 // PluginInit and PluginPilot make the driver one River asks for a pilot.
 func (d *wakeDriver) PluginInit(*baseservice.Archetype) {}
-func (d *wakeDriver) PluginPilot() riverpilot.Pilot  { return d.pilot }
+func (d *wakeDriver) PluginPilot() riverpilot.Pilot     { return d.pilot }
 
 // SupportsListener says no, so that River runs poll-only, without its
 // outbox poller; the wake-up replaces it.
