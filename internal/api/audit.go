@@ -32,7 +32,7 @@ func (s *server) audit(r *http.Request, rec *recorder, accessKeyID string) error
 		status = http.StatusOK
 	}
 	a := resource.AuditRecord{
-		ID:          resource.NewID(),
+		ID:          resource.NewOrderedID(),
 		At:          resource.Now(),
 		AccountID:   rec.account,
 		AccessKeyID: accessKeyID,
