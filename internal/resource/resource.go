@@ -6,9 +6,9 @@ package resource
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/binary"
 	"regexp"
 	"sync/atomic"
 	"time"
