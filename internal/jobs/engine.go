@@ -12,6 +12,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/wharf-dev/wharf/internal/crashpoint"
 	"github.com/wharf-dev/wharf/internal/resource"
 	"github.com/wharf-dev/wharf/internal/store"
 )
@@ -80,6 +81,10 @@ func (s *Service) work(ctx context.Context, args runArgs, lastTry bool) error {
 	if !ok {
 		return fmt.Errorf("jobs: this replica has no runner for %s jobs", args.Type)
 	}
+	// River has the entry running, attempted by this replica; the job has
+	// no lease yet. A replica that dies here leaves the entry to
+	// reapOrphans.
+	crashpoint.Reached("jobs.work.before-claim")
 	l, job, v, err := s.claim(ctx, args)
 	if err != nil {
 		if lastTry {
@@ -93,8 +98,14 @@ func (s *Service) work(ctx context.Context, args runArgs, lastTry bool) error {
 	case wait:
 		d := jitter(s.snoozeDelay())
 		s.queue.wakeLater(args.Type, d+snoozeSlack)
+		// Dying before River records the snooze leaves the entry running
+		// and the job unleased: reapOrphans' case again.
+		crashpoint.Reached("jobs.work.snoozed")
 		return river.JobSnooze(d)
 	}
+	// The lease is taken, the run not started: a replica that dies here
+	// leaves a lease to expire and the reaper.
+	crashpoint.Reached("jobs.work.claimed")
 
 	leaseCtx, lose := context.WithCancelCause(ctx)
 	keeperDone := make(chan struct{})
@@ -116,6 +127,12 @@ func (s *Service) work(ctx context.Context, args runArgs, lastTry bool) error {
 	case run:
 		s.runOnce(ctx, leaseCtx, l, runner, job)
 	}
+	// The job's outcome is committed (or handed over), River's entry not
+	// completed yet: a replica that dies here leaves the entry running
+	// with a job that is no longer IN_PROGRESS (or whose lease the reaper
+	// takes), which reapOrphans leaves alone and which, should River's
+	// rescuer ever run it again, finds itself stale.
+	crashpoint.Reached("jobs.work.done")
 	return nil
 }
 
@@ -511,6 +528,10 @@ func (s *Service) reap(ctx context.Context, expired resource.Job) (bool, error) 
 		return false, err
 	}
 	s.log.Info("jobs: a job's lease expired; cleaning up and queueing it again", "job", job.ID, "type", job.Type, "attempts", job.Attempts)
+	// The reaper holds the job's lease, the job isn't queued again yet: a
+	// replica that dies here leaves this lease to expire and another
+	// reaper, which cleans up and queues the job.
+	crashpoint.Reached("jobs.reap.taken")
 
 	leaseCtx, lose := context.WithCancelCause(ctx)
 	keeperDone := make(chan struct{})
