@@ -92,10 +92,11 @@ func goTool() string {
 	return "/usr/local/go/bin/go"
 }
 
-func buildWharf(out string) error {
+func buildWharf(out string, flags ...string) error {
 	// -buildvcs=false: the tests need no VCS stamp, and stamping fails in
 	// a checkout git refuses to read (another owner) or where git is absent.
-	cmd := exec.Command(goTool(), "build", "-buildvcs=false", "-o", out, "github.com/wharf-dev/wharf/cmd/wharf")
+	args := append([]string{"build", "-buildvcs=false", "-o", out}, flags...)
+	cmd := exec.Command(goTool(), append(args, "github.com/wharf-dev/wharf/cmd/wharf")...)
 	cmd.Stdout = os.Stderr
 	cmd.Stderr = os.Stderr
 	return cmd.Run()
@@ -176,6 +177,9 @@ type serverOptions struct {
 	NoRootEnv bool
 	Args      []string
 	Env       []string
+	// Bin is the wharf binary to run (crashpointBinary's, say); wharfBin
+	// when empty.
+	Bin string
 }
 
 // baseEnv is the environment for wharf processes: this process's, without
@@ -241,7 +245,11 @@ func (s *server) launch(t *testing.T, port int, o serverOptions) error {
 		args = append(args, "--database", s.Database)
 	}
 	args = append(args, o.Args...)
-	cmd := exec.Command(wharfBin, args...)
+	bin := wharfBin
+	if o.Bin != "" {
+		bin = o.Bin
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = baseEnv()
 	if !o.NoRootEnv {
 		cmd.Env = append(cmd.Env,
