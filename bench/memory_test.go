@@ -169,15 +169,22 @@ func BenchmarkPeakRSS(b *testing.B) {
 // jobs then reach srv, while the asset store keeps the ambient S3.
 func (w *wharf) setRootS3Profile(tb testing.TB, srv *s3test.Server) {
 	tb.Helper()
-	cmd := exec.Command(wharfBinary(tb), "accounts", "s3", "set", "--account", rootAccount,
+	setS3Profile(tb, srv, nil, "--data-dir", w.DataDir)
+}
+
+// setS3Profile runs `wharf accounts s3 set` for the root account with srv,
+// on the store that storeFlags name, with env added (a WHARF_MASTER_KEY).
+func setS3Profile(tb testing.TB, srv *s3test.Server, env []string, storeFlags ...string) {
+	tb.Helper()
+	cmd := exec.Command(wharfBinary(tb), append([]string{"accounts", "s3", "set", "--account", rootAccount,
 		"--endpoint", srv.URL, "--path-style", "--region", srv.Region,
-		"--access-key-id", srv.AccessKeyID, "--data-dir", w.DataDir)
+		"--access-key-id", srv.AccessKeyID}, storeFlags...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "WHARF_") && !strings.HasPrefix(kv, "AWS_") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "WHARF_S3_SECRET_ACCESS_KEY="+srv.SecretAccessKey)
+	cmd.Env = append(append(cmd.Env, env...), "WHARF_S3_SECRET_ACCESS_KEY="+srv.SecretAccessKey)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
