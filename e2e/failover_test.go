@@ -199,3 +199,122 @@ func TestFailover(t *testing.T) {
 		t.Logf("replica A:\n%s\nreplica B:\n%s\nreplica C:\n%s", tail(a.stderr.String(), 40), tail(b.stderr.String(), 40), tail(c.stderr.String(), 80))
 	}
 }
+
+// crashAt runs `wharf serve` on the store of dataDir (SQLite) with crash
+// point armed and waits for it to die there: the points past a restart are
+// reached while the server starts (its reaper's first pass), so it is not
+// waited for to be ready.
+func crashAt(t *testing.T, bin, dataDir, point string, env, args []string) {
+	t.Helper()
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", listen, "--data-dir", dataDir, "--region", region}, args...)...)
+	cmd.Env = append(append(baseEnv(),
+		"WHARF_ROOT_ACCOUNT_ID="+rootCreds.AccountID,
+		"WHARF_ROOT_ACCESS_KEY_ID="+rootCreds.AccessKeyID,
+		"WHARF_ROOT_SECRET_ACCESS_KEY="+rootCreds.SecretAccessKey,
+		crashpoint.Env+"="+point), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-exited:
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Kill()
+		<-exited
+		t.Fatalf("wharf serve armed with %s did not reach it in 2 minutes:\n%s", point, tail(stderr.String(), 40))
+	}
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "wharf serve armed with %s exited: %v\n%s", point, err, tail(stderr.String(), 40))
+	ws, ok := exit.Sys().(syscall.WaitStatus)
+	require.True(t, ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL, "wharf serve ended %v, want SIGKILL\n%s", err, tail(stderr.String(), 40))
+	require.Contains(t, stderr.String(), "crashpoint: "+point+" reached")
+}
+
+// TestCrashPoints kills a server at each of the engine's crash points in
+// turn (internal/jobs marks them), on SQLite and the local asset store,
+// restarting it on the same store after each death; the last start has no
+// crash point armed. Every job then ends COMPLETED with exactly its one
+// asset and the store holds exactly the assets' files, and the last
+// server's log names the takeovers the deaths called for.
+func TestCrashPoints(t *testing.T) {
+	bin, err := crashpointBinary()
+	require.NoError(t, err, "build wharf with crash points")
+	minio, env := s3Env(t)
+	src := minio.NewBucket(t)
+	minio.PutObject(t, src, "small.txt", []byte("crash points\n"))
+	lease := []string{"--test-job-lease", "1s"}
+	// One slot, and a lease long enough to outlast a restart: the second
+	// job's entry waits (snoozes) while the first job is leased by a dead
+	// run.
+	oneSlot := []string{"--job-concurrency", "IMPORT_ASSETS_FROM_S3=1", "--test-job-lease", "5s"}
+	// A step is one start of the server: armed with point, and, if start
+	// names jobs, ready to start them (else it dies while it starts).
+	type step struct {
+		point string
+		start []int
+	}
+	for _, c := range []struct {
+		name  string
+		jobs  int
+		args  []string
+		steps []step
+		logs  []string // the last server's takeovers
+	}{
+		{"before-claim", 1, lease, []step{{"jobs.work.before-claim", []int{0}}}, []string{logOrphanRequeued}},
+		{"claimed", 1, lease, []step{{"jobs.work.claimed", []int{0}}}, []string{logLeaseReaped}},
+		{"snoozed", 2, oneSlot, []step{{"jobs.work.claimed", []int{0}}, {"jobs.work.snoozed", []int{1}}},
+			[]string{logLeaseReaped, logOrphanRequeued}},
+		{"reap-taken", 1, lease, []step{{"jobs.work.claimed", []int{0}}, {"jobs.reap.taken", nil}}, []string{logLeaseReaped}},
+		{"done", 1, lease, []step{{"jobs.work.done", []int{0}}}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			type importJob struct{ id, dataSet, revision string }
+			var (
+				jobs    []importJob
+				dataDir string
+				sqlite  string
+			)
+			for _, st := range c.steps {
+				if st.start == nil {
+					crashAt(t, bin, dataDir, st.point, env, c.args)
+					continue
+				}
+				o := serverOptions{Bin: bin, Args: c.args, Env: append(append([]string{}, env...), crashpoint.Env+"="+st.point)}
+				if dataDir != "" {
+					o.DataDir, o.Database = dataDir, &sqlite
+				}
+				s := startServer(t, backends[0], o)
+				dataDir = s.DataDir
+				api := s.client(s.Root)
+				for len(jobs) < c.jobs {
+					ds, rev := revision(t, api)
+					jobs = append(jobs, importJob{createJob(t, api, types.TypeImportAssetsFromS3, importDetails(ds, rev, src, "small.txt")), ds, rev})
+				}
+				for _, i := range st.start {
+					// The server may die before it answers: its crash point
+					// is reached once the job's start has committed.
+					_, _ = api.StartJob(context.Background(), &dataexchange.StartJobInput{JobId: aws.String(jobs[i].id)})
+				}
+				s.waitCrashed(t, st.point, 2*time.Minute)
+			}
+
+			last := startServer(t, backends[0], serverOptions{DataDir: dataDir, Database: &sqlite, Env: env, Args: c.args})
+			api := last.client(last.Root)
+			var files []string
+			for _, j := range jobs {
+				requireCompleted(t, waitJob(t, api, j.id))
+				assets := listAssets(t, api, j.dataSet, j.revision)
+				require.Len(t, assets, 1, "job %s: exactly one asset", j.id)
+				files = append(files, last.Root.AccountID+"/"+j.dataSet+"/"+aws.ToString(assets[0].Id))
+			}
+			assert.ElementsMatch(t, files, localStoreFiles(t, last), "the local store holds the assets' files and nothing else")
+			for _, l := range c.logs {
+				assert.Contains(t, last.stderr.String(), l)
+			}
+		})
+	}
+}
