@@ -50,7 +50,7 @@ type serveFlags struct {
 	jobParallelism  int
 	// testJobLease shortens the engine's job lease (and with it the
 	// heartbeat and the reaper's period) so that crash tests don't wait
-	// 30 s for a dead run's lease. Hidden: not for production.
+	// 5 s for a dead run's lease. Hidden: not for production.
 	testJobLease time.Duration
 	// testSweepInterval shortens how often deleted assets' bytes are
 	// removed, so that tests see them go without waiting. Hidden.
@@ -102,7 +102,7 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().IntVar(&f.jobParallelism, "job-parallelism", jobtypes.DefaultParallelism,
 		"how many objects one job copies at once")
 	cmd.Flags().DurationVar(&f.testJobLease, "test-job-lease", 0,
-		"for tests only: the job lease (default 30s); heartbeats and the reaper run every third of it")
+		"for tests only: the job lease (default 5s); heartbeats and the reaper run every third of it")
 	_ = cmd.Flags().MarkHidden("test-job-lease")
 	cmd.Flags().DurationVar(&f.testSweepInterval, "test-sweep-interval", 0,
 		"for tests only: how often deleted assets' bytes are removed (default 10s)")

@@ -744,7 +744,8 @@ func (l *lease) release(j *resource.Job) {
 // the job over (a margin after the expiry).
 func (l *lease) keep(ctx context.Context, lose context.CancelCauseFunc) {
 	cfg := l.s.cfg
-	ticker := time.NewTicker(min(cfg.ProgressInterval, cfg.HeartbeatInterval))
+	tick := min(cfg.ProgressInterval, cfg.HeartbeatInterval)
+	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
 	renewed := time.Now()
 	for {
@@ -757,7 +758,11 @@ func (l *lease) keep(ctx context.Context, lose context.CancelCauseFunc) {
 			return
 		case <-ticker.C:
 		}
-		renew := time.Since(renewed) >= cfg.HeartbeatInterval
+		// Half a tick of slack: the tick a heartbeat after the renewing
+		// one comes a write's latency less than a heartbeat after the
+		// renewal, and without it the lease was renewed every other
+		// heartbeat only.
+		renew := time.Since(renewed) >= cfg.HeartbeatInterval-tick/2
 		if !renew && !l.dirty.Load() {
 			continue
 		}
