@@ -47,10 +47,11 @@ var takeoverLogs = []string{
 // first job has COMPLETED (11 of 12 still IN_PROGRESS). It reports the
 // seconds from the first StartJob to the last job seen COMPLETED for both,
 // their per-round ratio, the time from the kill to the survivors' last
-// takeover (their log lines), and how many jobs ran twice (a revision with
-// other than one asset, an asset store object no asset owns, a multipart
-// upload left open, or a run that lost its lease to a takeover: 0 or the
-// benchmark fails). The killed replica is started again between rounds.
+// takeover (their log lines), how many jobs ran twice (a revision with
+// other than one asset, an asset store object no asset owns: 0 or the
+// benchmark fails), how many runs on live replicas lost their lease (a
+// replica stalled past its lease) and how many multipart uploads were left
+// open. The killed replica is started again between rounds.
 func BenchmarkFailover(b *testing.B) {
 	ambient := s3test.Start(b)
 	profiled := s3test.StartNamed(b, "bench-profiled")
@@ -84,7 +85,7 @@ func BenchmarkFailover(b *testing.B) {
 
 	var (
 		baseline, failover, ratios, excess, takeover, killedRuns []float64
-		ranTwice                                                 int
+		check                                                    roundCheck
 		table                                                    strings.Builder
 	)
 	fmt.Fprintf(&table, "%-6s %12s %12s %8s %10s %10s %12s\n", "round", "baseline-s", "failover-s", "ratio", "kill-at-s", "runs-killed", "takeover-s")
@@ -92,9 +93,9 @@ func BenchmarkFailover(b *testing.B) {
 	for b.Loop() {
 		round++
 		base := runFailoverRound(b, replicas, ds, src, keys, -1)
-		ranTwice += checkFailoverRound(b, ambient, assetBucket, assetPrefix, base)
+		check.add(checkFailoverRound(b, ambient, assetBucket, assetPrefix, base))
 		fail := runFailoverRound(b, replicas, ds, src, keys, round)
-		ranTwice += checkFailoverRound(b, ambient, assetBucket, assetPrefix, fail)
+		check.add(checkFailoverRound(b, ambient, assetBucket, assetPrefix, fail))
 		baseline = append(baseline, base.total.Seconds())
 		failover = append(failover, fail.total.Seconds())
 		ratios = append(ratios, fail.total.Seconds()/base.total.Seconds())
@@ -112,9 +113,11 @@ func BenchmarkFailover(b *testing.B) {
 	b.ReportMetric(median(excess), "excess-s")
 	b.ReportMetric(median(takeover), "takeover-s")
 	b.ReportMetric(median(killedRuns), "runs-killed")
-	b.ReportMetric(float64(ranTwice), "ran-twice")
-	if ranTwice > 0 {
-		b.Errorf("%d jobs ran twice", ranTwice)
+	b.ReportMetric(float64(check.ranTwice), "ran-twice")
+	b.ReportMetric(float64(check.lostLeases), "leases-lost")
+	b.ReportMetric(float64(check.uploadsLeft), "uploads-left")
+	if check.ranTwice > 0 {
+		b.Errorf("%d jobs ran twice", check.ranTwice)
 	}
 }
 
@@ -129,7 +132,7 @@ type failoverRound struct {
 	survivors []*wharf
 	// runsKilled is how many runs the victim had when it was killed.
 	runsKilled int
-	logMarks   []int // each survivor's log length at the kill
+	logMarks   []int // each survivor's log length at the round's start
 }
 
 // runFailoverRound runs one batch of imports, each into its own revision of
@@ -151,6 +154,10 @@ func runFailoverRound(b *testing.B, replicas []*wharf, ds, src string, keys []st
 		}
 		ids = append(ids, out.Id)
 		r.jobs[*out.Id] = rev
+	}
+	marks := make([]int, len(replicas))
+	for i, w := range replicas {
+		marks[i] = len(w.stderr.String())
 	}
 	submitted := time.Now()
 	for i, id := range ids {
@@ -189,7 +196,7 @@ func runFailoverRound(b *testing.B, replicas []*wharf, ds, src string, keys []st
 			for i, w := range replicas {
 				if i != r.victim {
 					r.survivors = append(r.survivors, w)
-					r.logMarks = append(r.logMarks, len(w.stderr.String()))
+					r.logMarks = append(r.logMarks, marks[i])
 				}
 			}
 			_ = replicas[r.victim].cmd.Process.Kill() // SIGKILL
@@ -206,7 +213,7 @@ func runFailoverRound(b *testing.B, replicas []*wharf, ds, src string, keys []st
 		}
 	}
 	if r.victim < 0 {
-		r.survivors = replicas
+		r.survivors, r.logMarks = replicas, marks
 		return r
 	}
 	// The survivors' takeovers, from their log lines' times.
@@ -237,13 +244,33 @@ func containsAny(s string, subs []string) bool {
 	return false
 }
 
-// checkFailoverRound counts the round's jobs that ran twice (see
-// BenchmarkFailover), then empties the asset store for the next round.
-func checkFailoverRound(b *testing.B, srv *s3test.Server, bucket, prefix string, r failoverRound) int {
+// roundCheck is what checkFailoverRound found.
+type roundCheck struct {
+	// ranTwice counts revisions with other than one asset and asset store
+	// objects that no asset owns: what two runs of one job would leave.
+	ranTwice int
+	// lostLeases counts the runs on live replicas that stopped because
+	// they couldn't renew their lease in time (a stalled replica: the run
+	// stops before the lease can be taken over, and the job runs again).
+	lostLeases int
+	// uploadsLeft counts the multipart uploads left open in the asset
+	// store (a cleanup that missed one).
+	uploadsLeft int
+}
+
+func (c *roundCheck) add(o roundCheck) {
+	c.ranTwice += o.ranTwice
+	c.lostLeases += o.lostLeases
+	c.uploadsLeft += o.uploadsLeft
+}
+
+// checkFailoverRound checks the round's jobs (see roundCheck), then empties
+// the asset store for the next round.
+func checkFailoverRound(b *testing.B, srv *s3test.Server, bucket, prefix string, r failoverRound) roundCheck {
 	b.Helper()
 	ctx := context.Background()
 	w := r.survivors[0]
-	twice := 0
+	var c roundCheck
 	owned := map[string]bool{}
 	for _, rev := range r.jobs {
 		p := dataexchange.NewListRevisionAssetsPaginator(w.Client, &dataexchange.ListRevisionAssetsInput{DataSetId: &r.dataSet, RevisionId: &rev})
@@ -260,11 +287,11 @@ func checkFailoverRound(b *testing.B, srv *s3test.Server, bucket, prefix string,
 		}
 		if n != 1 {
 			b.Logf("revision %s has %d assets, want 1", rev, n)
-			twice++
+			c.ranTwice++
 		}
 	}
-	c := srv.Client()
-	list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
+	s3c := srv.Client()
+	list, err := s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -272,25 +299,33 @@ func checkFailoverRound(b *testing.B, srv *s3test.Server, bucket, prefix string,
 		k := aws.ToString(o.Key)
 		if !owned[k[strings.LastIndex(k, "/")+1:]] {
 			b.Logf("asset store object %s belongs to no asset", k)
-			twice++
+			c.ranTwice++
 		}
 	}
-	uploads, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &bucket})
+	uploads, err := s3c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &bucket})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if n := len(uploads.Uploads); n > 0 {
-		b.Logf("%d multipart uploads left open", n)
-		twice += n
-	}
-	for _, w := range r.survivors {
-		if n := strings.Count(w.stderr.String(), "lost its lease"); n > 0 {
-			b.Logf("a survivor logged %d runs that lost their lease", n)
-			twice += n
+	for _, u := range uploads.Uploads {
+		b.Logf("multipart upload of %s left open", aws.ToString(u.Key))
+		c.uploadsLeft++
+		// Aborted, so that the next round doesn't count it again.
+		if _, err := s3c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &bucket, Key: u.Key, UploadId: u.UploadId}); err != nil {
+			b.Fatal(err)
 		}
 	}
-	emptyPrefix(b, c, bucket, prefix)
-	return twice
+	for i, w := range r.survivors {
+		for _, line := range strings.Split(w.stderr.String()[r.logMarks[i]:], "\n") {
+			if strings.Contains(line, "lost its lease") || strings.Contains(line, "renew a lease") {
+				b.Logf("a survivor logged: %s", line)
+				if strings.Contains(line, "lost its lease") {
+					c.lostLeases++
+				}
+			}
+		}
+	}
+	emptyPrefix(b, s3c, bucket, prefix)
+	return c
 }
 
 // jobMetric reads one of the server's per-type job metrics at /metrics
