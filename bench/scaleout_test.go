@@ -64,8 +64,9 @@ const scaleOutPoll = 100 * time.Millisecond
 // calls of the same 1 KiB objects, scaleOutClients at once. The result,
 // "jobs/copyobject", is the median over rounds of Wharf's jobs/s divided
 // by MinIO's copies/s. Each round also reads the CPU time used by the
-// replicas, by PostgreSQL (its postmaster and all its processes) and by
-// MinIO, from /proc, and reports it per job.
+// replicas, by PostgreSQL (its postmaster and all its processes), by MinIO
+// and by the benchmark's own process (the client), from /proc, and reports
+// it per job and per CopyObject.
 //
 // With WHARF_BENCH_CPUPROFILE set to a directory, the replicas run with
 // --pprof, and one more round after the measured ones (not counted) takes
@@ -100,11 +101,12 @@ func BenchmarkScaleOut(b *testing.B) {
 			cl := startCluster(b, srv, c.store, c.replicas, profileDir != "")
 			ds := cl.replicas[0].newDataSet(b, "scale-out")
 
-			var jobRates, copyRates, ratios, wharfCPU, pgCPU, minioJobCPU, minioCopyCPU []float64
+			var jobRates, copyRates, ratios, wharfCPU, pgCPU, minioJobCPU, minioCopyCPU, clientJobCPU, clientCopyCPU []float64
 			var lastElapsed time.Duration
 			for round := 0; b.Loop(); round++ {
 				m0 := cpuTicks(b, srv.PID())
-				copyElapsed := copyAll(b, s3c, src, copyDst, keys)
+				copyElapsed, copyClient := copyAll(b, s3c, src, copyDst, keys)
+				clientCopyCPU = append(clientCopyCPU, copyClient)
 				minioCopyCPU = append(minioCopyCPU, ticksSeconds(cpuTicks(b, srv.PID())-m0))
 
 				before := cl.cpu(b)
@@ -114,6 +116,7 @@ func BenchmarkScaleOut(b *testing.B) {
 				minioJobCPU = append(minioJobCPU, ticksSeconds(cpuTicks(b, srv.PID())-m0))
 				wharfCPU = append(wharfCPU, ticksSeconds(after.wharf-before.wharf))
 				pgCPU = append(pgCPU, ticksSeconds(after.postgres-before.postgres))
+				clientJobCPU = append(clientJobCPU, r.clientCPU)
 				lastElapsed = r.elapsed
 
 				jobRate := float64(len(keys)) / r.elapsed.Seconds()
@@ -121,10 +124,10 @@ func BenchmarkScaleOut(b *testing.B) {
 				jobRates, copyRates = append(jobRates, jobRate), append(copyRates, copyRate)
 				ratios = append(ratios, jobRate/copyRate)
 				b.Logf("round %d: %d jobs in %.2f s (%.0f jobs/s; all submitted after %.2f s), "+
-					"%d CopyObject in %.2f s (%.0f/s); CPU: wharf %.2f s, postgres %.2f s, MinIO %.2f s (copies: %.2f s)",
+					"%d CopyObject in %.2f s (%.0f/s); CPU: wharf %.2f s, postgres %.2f s, MinIO %.2f s, client %.2f s (copies: MinIO %.2f s, client %.2f s)",
 					round, len(keys), r.elapsed.Seconds(), jobRate, r.submitted.Seconds(),
 					len(keys), copyElapsed.Seconds(), copyRate,
-					wharfCPU[round], pgCPU[round], minioJobCPU[round], minioCopyCPU[round])
+					wharfCPU[round], pgCPU[round], minioJobCPU[round], clientJobCPU[round], minioCopyCPU[round], clientCopyCPU[round])
 			}
 			n := float64(len(keys))
 			perJob := func(xs []float64) float64 { return median(xs) / n * 1000 }
@@ -134,13 +137,15 @@ func BenchmarkScaleOut(b *testing.B) {
 			b.ReportMetric(perJob(wharfCPU), "wharf-cpu-ms/job")
 			b.ReportMetric(perJob(minioJobCPU), "minio-cpu-ms/job")
 			b.ReportMetric(perJob(minioCopyCPU), "minio-cpu-ms/copy")
+			b.ReportMetric(perJob(clientJobCPU), "client-cpu-ms/job")
+			b.ReportMetric(perJob(clientCopyCPU), "client-cpu-ms/copy")
 			if c.store == "postgres" {
 				b.ReportMetric(perJob(pgCPU), "pg-cpu-ms/job")
 			}
 			b.Logf("%s, %d jobs of one 1 KiB object, %d clients: jobs/s median %.0f %s; CopyObject/s median %.0f %s; "+
-				"jobs/copyobject median %.3f %s; CPU per job: wharf %.2f ms, postgres %.2f ms, MinIO %.2f ms (per CopyObject %.2f ms)",
+				"jobs/copyobject median %.3f %s; CPU per job: wharf %.2f ms, postgres %.2f ms, MinIO %.2f ms, client %.2f ms; per CopyObject: MinIO %.2f ms, client %.2f ms",
 				name, len(keys), scaleOutClients, median(jobRates), formatRates(jobRates), median(copyRates), formatRates(copyRates),
-				median(ratios), formatSeconds(ratios), perJob(wharfCPU), perJob(pgCPU), perJob(minioJobCPU), perJob(minioCopyCPU))
+				median(ratios), formatSeconds(ratios), perJob(wharfCPU), perJob(pgCPU), perJob(minioJobCPU), perJob(clientJobCPU), perJob(minioCopyCPU), perJob(clientCopyCPU))
 
 			if profileDir != "" {
 				cl.profile(b, ds, src, keys, lastElapsed, filepath.Join(profileDir,
@@ -217,6 +222,7 @@ func startCluster(b *testing.B, srv *s3test.Server, store string, n int, profile
 // moment every job was seen COMPLETED, and to the last StartJob's answer.
 type jobsRun struct {
 	elapsed, submitted time.Duration
+	clientCPU          float64 // seconds of CPU the benchmark's process used meanwhile
 }
 
 // runJobs creates and starts one import job per key (job i on replica
@@ -232,6 +238,7 @@ func (cl *cluster) runJobs(b *testing.B, ds, bucket string, keys []string) jobsR
 	}
 	done0 := cl.ended(b)
 
+	self0 := cpuTicks(b, os.Getpid())
 	start := time.Now()
 	var (
 		next  atomic.Int64
@@ -283,6 +290,7 @@ func (cl *cluster) runJobs(b *testing.B, ds, bucket string, keys []string) jobsR
 		}
 		if done.completed-done0.completed >= len(keys) {
 			elapsed = time.Since(start)
+			self0 = cpuTicks(b, os.Getpid()) - self0
 			break
 		}
 		if ctx.Err() != nil {
@@ -291,7 +299,7 @@ func (cl *cluster) runJobs(b *testing.B, ds, bucket string, keys []string) jobsR
 		time.Sleep(scaleOutPoll)
 	}
 	cl.check(b, ds, revs, len(keys))
-	return jobsRun{elapsed: elapsed, submitted: submitted}
+	return jobsRun{elapsed: elapsed, submitted: submitted, clientCPU: ticksSeconds(self0)}
 }
 
 // jobEnds counts the IMPORT_ASSETS_FROM_S3 jobs the replicas have ended.
@@ -406,9 +414,11 @@ func (cl *cluster) cpu(b *testing.B) clusterCPU {
 func ticksSeconds(t int64) float64 { return float64(t) / clockTicks }
 
 // copyAll copies every key of src into dst with CopyObject,
-// scaleOutClients at once, and returns how long it took.
-func copyAll(b *testing.B, c *s3.Client, src, dst string, keys []string) time.Duration {
+// scaleOutClients at once, and returns how long it took and the CPU time
+// the benchmark's process used meanwhile.
+func copyAll(b *testing.B, c *s3.Client, src, dst string, keys []string) (time.Duration, float64) {
 	ctx := context.Background()
+	self0 := cpuTicks(b, os.Getpid())
 	var (
 		next  atomic.Int64
 		wg    sync.WaitGroup
@@ -437,10 +447,11 @@ func copyAll(b *testing.B, c *s3.Client, src, dst string, keys []string) time.Du
 	}
 	wg.Wait()
 	d := time.Since(start)
+	self := ticksSeconds(cpuTicks(b, os.Getpid()) - self0)
 	if first != nil {
 		b.Fatal(first)
 	}
-	return d
+	return d, self
 }
 
 // profile runs one more batch of jobs while taking a CPU profile of every
