@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,10 @@ var (
 	// --job-concurrency IMPORT_ASSETS_FROM_S3=N (the default limit, AWS's,
 	// is 10 jobs in progress per type across all replicas).
 	scaleOutConcurrency = int(envInt("WHARF_BENCH_SCALEOUT_CONCURRENCY", 0))
+	// scaleOutDataSets is how many data sets the jobs' revisions are spread
+	// over (round-robin): 1 by default, a publisher's many jobs into one
+	// data set.
+	scaleOutDataSets = int(envInt("WHARF_BENCH_SCALEOUT_DATASETS", 1))
 )
 
 // scaleOutClients is how many requests the benchmark's client has in flight
@@ -99,8 +104,16 @@ func BenchmarkScaleOut(b *testing.B) {
 		name := fmt.Sprintf("store=%s/replicas=%d", c.store, c.replicas)
 		b.Run(name, func(b *testing.B) {
 			cl := startCluster(b, srv, c.store, c.replicas, profileDir != "")
-			ds := cl.replicas[0].newDataSet(b, "scale-out")
+			var dss []string
+			for i := range scaleOutDataSets {
+				dss = append(dss, cl.replicas[0].newDataSet(b, fmt.Sprintf("scale-out %d", i)))
+			}
 
+			limit := 10 // jobs.DefaultConcurrency's for imports
+			if scaleOutConcurrency > 0 {
+				limit = scaleOutConcurrency
+			}
+			var meanRuns []float64
 			var jobRates, copyRates, ratios, wharfCPU, pgCPU, minioJobCPU, minioCopyCPU, clientJobCPU, clientCopyCPU []float64
 			var lastElapsed time.Duration
 			for round := 0; b.Loop(); round++ {
@@ -111,7 +124,7 @@ func BenchmarkScaleOut(b *testing.B) {
 
 				before := cl.cpu(b)
 				m0 = cpuTicks(b, srv.PID())
-				r := cl.runJobs(b, ds, src, keys)
+				r := cl.runJobs(b, dss, src, keys)
 				after := cl.cpu(b)
 				minioJobCPU = append(minioJobCPU, ticksSeconds(cpuTicks(b, srv.PID())-m0))
 				wharfCPU = append(wharfCPU, ticksSeconds(after.wharf-before.wharf))
@@ -128,6 +141,9 @@ func BenchmarkScaleOut(b *testing.B) {
 					round, len(keys), r.elapsed.Seconds(), jobRate, r.submitted.Seconds(),
 					len(keys), copyElapsed.Seconds(), copyRate,
 					wharfCPU[round], pgCPU[round], minioJobCPU[round], clientJobCPU[round], minioCopyCPU[round], clientCopyCPU[round])
+				b.Logf("round %d: a job's run took %.1f ms on average: %d slots (the type's limit) allow %.0f jobs/s\n%s",
+					round, float64(r.meanRun.Microseconds())/1000, limit, float64(limit)/r.meanRun.Seconds(), r.waits.top(12))
+				meanRuns = append(meanRuns, float64(r.meanRun.Microseconds())/1000)
 			}
 			n := float64(len(keys))
 			perJob := func(xs []float64) float64 { return median(xs) / n * 1000 }
@@ -137,6 +153,7 @@ func BenchmarkScaleOut(b *testing.B) {
 			b.ReportMetric(perJob(wharfCPU), "wharf-cpu-ms/job")
 			b.ReportMetric(perJob(minioJobCPU), "minio-cpu-ms/job")
 			b.ReportMetric(perJob(minioCopyCPU), "minio-cpu-ms/copy")
+			b.ReportMetric(median(meanRuns), "run-ms/job")
 			b.ReportMetric(perJob(clientJobCPU), "client-cpu-ms/job")
 			b.ReportMetric(perJob(clientCopyCPU), "client-cpu-ms/copy")
 			if c.store == "postgres" {
@@ -148,7 +165,7 @@ func BenchmarkScaleOut(b *testing.B) {
 				median(ratios), formatSeconds(ratios), perJob(wharfCPU), perJob(pgCPU), perJob(minioJobCPU), perJob(clientJobCPU), perJob(minioCopyCPU), perJob(clientCopyCPU))
 
 			if profileDir != "" {
-				cl.profile(b, ds, src, keys, lastElapsed, filepath.Join(profileDir,
+				cl.profile(b, dss, src, keys, lastElapsed, filepath.Join(profileDir,
 					fmt.Sprintf("scaleout-%s-%d", c.store, c.replicas)))
 			}
 		})
@@ -163,7 +180,8 @@ type cluster struct {
 	// clients[i][r] is submitter i's client of replica r: each its own
 	// connection, as independent clients would have.
 	clients    [][]*dataexchange.Client
-	postmaster int // PostgreSQL's postmaster pid; 0 on SQLite
+	postmaster int    // PostgreSQL's postmaster pid; 0 on SQLite
+	db         string // the PostgreSQL database's URL; "" on SQLite
 }
 
 // startCluster starts n replicas on store ("sqlite": only n = 1, the data
@@ -184,7 +202,7 @@ func startCluster(b *testing.B, srv *s3test.Server, store string, n int, profile
 	case "postgres":
 		db := pgtest.DurableURL(b)
 		args = append(args, "--database", db)
-		cl.postmaster = postmasterPID(b, db)
+		cl.postmaster, cl.db = postmasterPID(b, db), db
 	case "sqlite":
 		if n != 1 {
 			b.Fatal("SQLite has one replica")
@@ -223,21 +241,29 @@ func startCluster(b *testing.B, srv *s3test.Server, store string, n int, profile
 type jobsRun struct {
 	elapsed, submitted time.Duration
 	clientCPU          float64 // seconds of CPU the benchmark's process used meanwhile
+	meanRun            time.Duration
+	waits              pgWaits // PostgreSQL's sessions meanwhile, when on PostgreSQL
 }
 
+// revision names a revision of a data set.
+type revision struct{ ds, id string }
+
 // runJobs creates and starts one import job per key (job i on replica
-// i mod n), into new revisions of ds, scaleOutJobsPerRevision jobs each,
-// waits for all of them to complete, and checks, untimed, that every job is
-// COMPLETED and every revision holds its assets.
-func (cl *cluster) runJobs(b *testing.B, ds, bucket string, keys []string) jobsRun {
+// i mod n), into new revisions of the data sets dss (round-robin),
+// scaleOutJobsPerRevision jobs each, waits for all of them to complete,
+// and checks, untimed, that every job is COMPLETED and every revision holds
+// its assets.
+func (cl *cluster) runJobs(b *testing.B, dss []string, bucket string, keys []string) jobsRun {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	revs := make([]string, (len(keys)+scaleOutJobsPerRevision-1)/scaleOutJobsPerRevision)
+	revs := make([]revision, (len(keys)+scaleOutJobsPerRevision-1)/scaleOutJobsPerRevision)
 	for i := range revs {
-		revs[i] = cl.replicas[0].newRevision(b, ds)
+		ds := dss[i%len(dss)]
+		revs[i] = revision{ds, cl.replicas[0].newRevision(b, ds)}
 	}
 	done0 := cl.ended(b)
 
+	stopSampling := samplePostgres(b, cl.db)
 	self0 := cpuTicks(b, os.Getpid())
 	start := time.Now()
 	var (
@@ -256,7 +282,8 @@ func (cl *cluster) runJobs(b *testing.B, ds, bucket string, keys []string) jobsR
 					return
 				}
 				c := cl.clients[i][j%len(cl.replicas)]
-				details := importDetails(ds, revs[j/scaleOutJobsPerRevision], bucket, keys[j:j+1])
+				rev := revs[j/scaleOutJobsPerRevision]
+				details := importDetails(rev.ds, rev.id, bucket, keys[j:j+1])
 				err := func() error {
 					created, err := c.CreateJob(ctx, &dataexchange.CreateJobInput{Type: types.TypeImportAssetsFromS3, Details: details})
 					if err != nil {
@@ -282,15 +309,21 @@ func (cl *cluster) runJobs(b *testing.B, ds, bucket string, keys []string) jobsR
 	if first != nil {
 		b.Fatal(first)
 	}
-	var elapsed time.Duration
+	var (
+		elapsed time.Duration
+		ends    jobEnds
+		waits   pgWaits
+	)
 	for {
 		done := cl.ended(b)
 		if bad := done.failed - done0.failed; bad > 0 {
-			b.Fatalf("%d jobs did not complete: %s", bad, cl.firstFailure(b, ds, revs))
+			b.Fatalf("%d jobs did not complete: %s", bad, cl.firstFailure(b, revs))
 		}
 		if done.completed-done0.completed >= len(keys) {
 			elapsed = time.Since(start)
 			self0 = cpuTicks(b, os.Getpid()) - self0
+			waits = stopSampling()
+			ends = done
 			break
 		}
 		if ctx.Err() != nil {
@@ -298,15 +331,19 @@ func (cl *cluster) runJobs(b *testing.B, ds, bucket string, keys []string) jobsR
 		}
 		time.Sleep(scaleOutPoll)
 	}
-	cl.check(b, ds, revs, len(keys))
-	return jobsRun{elapsed: elapsed, submitted: submitted, clientCPU: ticksSeconds(self0)}
+	cl.check(b, revs, len(keys))
+	meanRun := time.Duration((ends.runSeconds - done0.runSeconds) / float64(ends.completed-done0.completed) * float64(time.Second))
+	return jobsRun{elapsed: elapsed, submitted: submitted, clientCPU: ticksSeconds(self0), meanRun: meanRun, waits: waits}
 }
 
 // jobEnds counts the IMPORT_ASSETS_FROM_S3 jobs the replicas have ended.
-type jobEnds struct{ completed, failed int }
+type jobEnds struct {
+	completed, failed int
+	runSeconds        float64 // the completed jobs' run time, summed
+}
 
 // ended sums the replicas' wharf_job_duration_seconds_count of import jobs
-// by final state.
+// by final state, and the _sum of the completed ones.
 func (cl *cluster) ended(b *testing.B) jobEnds {
 	var e jobEnds
 	for _, w := range cl.replicas {
@@ -320,8 +357,9 @@ func (cl *cluster) ended(b *testing.B) jobEnds {
 			b.Fatalf("GET /metrics: %v", err)
 		}
 		for _, line := range strings.Split(string(body), "\n") {
-			rest, ok := strings.CutPrefix(line, "wharf_job_duration_seconds_count{")
-			if !ok || !strings.Contains(rest, `type="`+string(types.TypeImportAssetsFromS3)+`"`) {
+			name, rest, ok := strings.Cut(line, "{")
+			if !ok || !strings.Contains(rest, `type="`+string(types.TypeImportAssetsFromS3)+`"`) ||
+				name != "wharf_job_duration_seconds_count" && name != "wharf_job_duration_seconds_sum" {
 				continue
 			}
 			_, value, _ := strings.Cut(rest, "} ")
@@ -329,9 +367,14 @@ func (cl *cluster) ended(b *testing.B) jobEnds {
 			if err != nil {
 				b.Fatalf("/metrics line %q: %v", line, err)
 			}
-			if strings.Contains(rest, `state="COMPLETED"`) {
+			completed := strings.Contains(rest, `state="COMPLETED"`)
+			switch {
+			case name == "wharf_job_duration_seconds_sum" && completed:
+				e.runSeconds += v
+			case name == "wharf_job_duration_seconds_sum":
+			case completed:
 				e.completed += int(v)
-			} else {
+			default:
 				e.failed += int(v)
 			}
 		}
@@ -341,12 +384,12 @@ func (cl *cluster) ended(b *testing.B) jobEnds {
 
 // check lists the revisions' jobs and assets: every job COMPLETED, one
 // asset per job.
-func (cl *cluster) check(b *testing.B, ds string, revs []string, want int) {
+func (cl *cluster) check(b *testing.B, revs []revision, want int) {
 	ctx := context.Background()
 	c := cl.replicas[len(cl.replicas)-1].Client
 	jobs, assets := 0, 0
 	for _, rev := range revs {
-		p := dataexchange.NewListJobsPaginator(c, &dataexchange.ListJobsInput{DataSetId: &ds, RevisionId: &rev})
+		p := dataexchange.NewListJobsPaginator(c, &dataexchange.ListJobsInput{DataSetId: &rev.ds, RevisionId: &rev.id})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
@@ -359,7 +402,7 @@ func (cl *cluster) check(b *testing.B, ds string, revs []string, want int) {
 				jobs++
 			}
 		}
-		pa := dataexchange.NewListRevisionAssetsPaginator(c, &dataexchange.ListRevisionAssetsInput{DataSetId: &ds, RevisionId: &rev})
+		pa := dataexchange.NewListRevisionAssetsPaginator(c, &dataexchange.ListRevisionAssetsInput{DataSetId: &rev.ds, RevisionId: &rev.id})
 		for pa.HasMorePages() {
 			page, err := pa.NextPage(ctx)
 			if err != nil {
@@ -374,10 +417,10 @@ func (cl *cluster) check(b *testing.B, ds string, revs []string, want int) {
 }
 
 // firstFailure describes a job of revs that ended other than COMPLETED.
-func (cl *cluster) firstFailure(b *testing.B, ds string, revs []string) string {
+func (cl *cluster) firstFailure(b *testing.B, revs []revision) string {
 	ctx := context.Background()
 	for _, rev := range revs {
-		p := dataexchange.NewListJobsPaginator(cl.replicas[0].Client, &dataexchange.ListJobsInput{DataSetId: &ds, RevisionId: &rev})
+		p := dataexchange.NewListJobsPaginator(cl.replicas[0].Client, &dataexchange.ListJobsInput{DataSetId: &rev.ds, RevisionId: &rev.id})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
@@ -457,7 +500,7 @@ func copyAll(b *testing.B, c *s3.Client, src, dst string, keys []string) (time.D
 // profile runs one more batch of jobs while taking a CPU profile of every
 // replica over most of the batch (the last measured batch took elapsed),
 // and writes them to prefix-replica<i>.pprof.
-func (cl *cluster) profile(b *testing.B, ds, bucket string, keys []string, elapsed time.Duration, prefix string) {
+func (cl *cluster) profile(b *testing.B, dss []string, bucket string, keys []string, elapsed time.Duration, prefix string) {
 	seconds := max(1, int(elapsed.Seconds()*0.9))
 	var wg sync.WaitGroup
 	errs := make([]error, len(cl.pprof))
@@ -471,7 +514,7 @@ func (cl *cluster) profile(b *testing.B, ds, bucket string, keys []string, elaps
 	}
 	// The profiles start at once; give their requests a moment to arrive.
 	time.Sleep(50 * time.Millisecond)
-	r := cl.runJobs(b, ds, bucket, keys)
+	r := cl.runJobs(b, dss, bucket, keys)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		b.Fatal(err)
@@ -579,4 +622,89 @@ func sumFields(tb testing.TB, fields []string) int64 {
 		total += n
 	}
 	return total
+}
+
+// pgWaits is what PostgreSQL's client sessions of one database were doing,
+// sampled: for each state, wait event and query, in how many samples a
+// session was in it.
+type pgWaits struct {
+	samples int
+	seen    map[string]int
+}
+
+// pgSampleInterval is how often samplePostgres looks.
+const pgSampleInterval = 25 * time.Millisecond
+
+// samplePostgres samples pg_stat_activity of db until the returned stop is
+// called (nothing on SQLite, db ""): a wall-clock view of where the
+// database's sessions spend their time (running, waiting for a lock, for
+// the WAL to be flushed, or idle in a transaction while Wharf works).
+func samplePostgres(b *testing.B, db string) (stop func() pgWaits) {
+	if db == "" {
+		return func() pgWaits { return pgWaits{} }
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		b.Fatalf("connect to PostgreSQL: %v", err)
+	}
+	w := pgWaits{seen: map[string]int{}}
+	done := make(chan error, 1)
+	go func() {
+		defer conn.Close(context.Background())
+		for ctx.Err() == nil {
+			rows, err := conn.Query(ctx, `SELECT state, coalesce(wait_event_type, ''), coalesce(wait_event, ''),
+					left(regexp_replace(query, '\s+', ' ', 'g'), 60)
+				FROM pg_stat_activity
+				WHERE datname = current_database() AND pid <> pg_backend_pid()
+					AND backend_type = 'client backend' AND state <> 'idle'`)
+			if err != nil {
+				break
+			}
+			for rows.Next() {
+				var state, typ, event, query string
+				if err := rows.Scan(&state, &typ, &event, &query); err != nil {
+					break
+				}
+				wait := "on CPU"
+				if typ != "" {
+					wait = typ + ":" + event
+				}
+				w.seen[fmt.Sprintf("%-19s %-22s %s", state, wait, query)]++
+			}
+			rows.Close()
+			w.samples++
+			select {
+			case <-ctx.Done():
+			case <-time.After(pgSampleInterval):
+			}
+		}
+		done <- ctx.Err()
+	}()
+	return func() pgWaits {
+		cancel()
+		<-done
+		return w
+	}
+}
+
+// top lists the n most seen entries, each with the mean number of sessions
+// in it (samples seen / samples taken).
+func (w pgWaits) top(n int) string {
+	if w.samples == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(w.seen))
+	total := 0
+	for k, c := range w.seen {
+		keys = append(keys, k)
+		total += c
+	}
+	slices.SortFunc(keys, func(a, b string) int { return w.seen[b] - w.seen[a] })
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "PostgreSQL sessions not idle, mean over %d samples: %.2f\n", w.samples, float64(total)/float64(w.samples))
+	for _, k := range keys[:min(n, len(keys))] {
+		fmt.Fprintf(&sb, "  %5.2f  %s\n", float64(w.seen[k])/float64(w.samples), k)
+	}
+	return sb.String()
 }
