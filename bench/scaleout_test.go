@@ -249,18 +249,23 @@ type jobsRun struct {
 type revision struct{ ds, id string }
 
 // runJobs creates and starts one import job per key (job i on replica
-// i mod n), into new revisions of the data sets dss (round-robin),
-// scaleOutJobsPerRevision jobs each, waits for all of them to complete,
+// i mod n), into new revisions of the data sets dss (job i into data set
+// i mod len(dss)), scaleOutJobsPerRevision jobs each, waits for all of them to complete,
 // and checks, untimed, that every job is COMPLETED and every revision holds
 // its assets.
 func (cl *cluster) runJobs(b *testing.B, dss []string, bucket string, keys []string) jobsRun {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	revs := make([]revision, (len(keys)+scaleOutJobsPerRevision-1)/scaleOutJobsPerRevision)
+	// Job j goes to data set j mod d, whose jobs fill its revisions one
+	// after the other: at any moment the submitters are at d data sets.
+	d := len(dss)
+	perDataSet := (len(keys) + d - 1) / d
+	revs := make([]revision, d*((perDataSet+scaleOutJobsPerRevision-1)/scaleOutJobsPerRevision))
 	for i := range revs {
-		ds := dss[i%len(dss)]
+		ds := dss[i%d]
 		revs[i] = revision{ds, cl.replicas[0].newRevision(b, ds)}
 	}
+	revisionOf := func(j int) revision { return revs[j%d+d*(j/d/scaleOutJobsPerRevision)] }
 	done0 := cl.ended(b)
 
 	stopSampling := samplePostgres(b, cl.db)
@@ -282,7 +287,7 @@ func (cl *cluster) runJobs(b *testing.B, dss []string, bucket string, keys []str
 					return
 				}
 				c := cl.clients[i][j%len(cl.replicas)]
-				rev := revs[j/scaleOutJobsPerRevision]
+				rev := revisionOf(j)
 				details := importDetails(rev.ds, rev.id, bucket, keys[j:j+1])
 				err := func() error {
 					created, err := c.CreateJob(ctx, &dataexchange.CreateJobInput{Type: types.TypeImportAssetsFromS3, Details: details})
