@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,6 +42,10 @@ var (
 	// over (round-robin): 1 by default, a publisher's many jobs into one
 	// data set.
 	scaleOutDataSets = int(envInt("WHARF_BENCH_SCALEOUT_DATASETS", 1))
+	// scaleOutPool, when set, is each PostgreSQL replica's connection pool
+	// (pool_max_conns; pgx's default is the greater of 4 and the number of
+	// CPUs).
+	scaleOutPool = int(envInt("WHARF_BENCH_SCALEOUT_POOL", 0))
 )
 
 // scaleOutClients is how many requests the benchmark's client has in flight
@@ -201,8 +206,18 @@ func startCluster(b *testing.B, srv *s3test.Server, store string, n int, profile
 	switch store {
 	case "postgres":
 		db := pgtest.DurableURL(b)
-		args = append(args, "--database", db)
 		cl.postmaster, cl.db = postmasterPID(b, db), db
+		if scaleOutPool > 0 {
+			u, err := url.Parse(db)
+			if err != nil {
+				b.Fatal(err)
+			}
+			q := u.Query()
+			q.Set("pool_max_conns", strconv.Itoa(scaleOutPool))
+			u.RawQuery = q.Encode()
+			db = u.String()
+		}
+		args = append(args, "--database", db)
 	case "sqlite":
 		if n != 1 {
 			b.Fatal("SQLite has one replica")
