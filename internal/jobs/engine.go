@@ -133,7 +133,9 @@ func (s *Service) claim(ctx context.Context, args runArgs) (*lease, resource.Job
 	// slots (several replicas) the entries that could only wait queued for
 	// it ahead of those that could run. This count, unlocked, may be stale:
 	// a slot freed meanwhile costs this entry one more snooze, and the count
-	// under the lock below still decides who runs.
+	// under the lock below still decides who runs. (An entry whose job was
+	// cancelled, or is past its time limit, is dropped or timed out once the
+	// count is under the limit, rather than at once.)
 	if n, err := s.store.CountLeasedJobs(ctx, args.Type); err == nil && n >= s.cfg.Concurrency[args.Type] {
 		return nil, resource.Job{}, wait, nil
 	}
