@@ -76,7 +76,10 @@ const scaleOutPoll = 100 * time.Millisecond
 // by MinIO's copies/s. Each round also reads the CPU time used by the
 // replicas, by PostgreSQL (its postmaster and all its processes), by MinIO
 // and by the benchmark's own process (the client), from /proc, and reports
-// it per job and per CopyObject.
+// it per job and per CopyObject; the jobs' mean run time (from
+// wharf_job_duration_seconds); and, on PostgreSQL, what its sessions were
+// doing, sampled from pg_stat_activity (samplePostgres). Run it with -v to
+// see every round's details.
 //
 // With WHARF_BENCH_CPUPROFILE set to a directory, the replicas run with
 // --pprof, and one more round after the measured ones (not counted) takes
