@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dataexchange"
 	"github.com/aws/aws-sdk-go-v2/service/dataexchange/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -243,12 +242,7 @@ func startCluster(b *testing.B, srv *s3test.Server, store string, n int, profile
 	cl.clients = make([][]*dataexchange.Client, scaleOutClients)
 	for i := range cl.clients {
 		for _, w := range cl.replicas {
-			cl.clients[i] = append(cl.clients[i], dataexchange.New(dataexchange.Options{
-				Region:           region,
-				BaseEndpoint:     aws.String(w.URL),
-				Credentials:      credentials.NewStaticCredentialsProvider(rootKeyID, rootSecret, ""),
-				RetryMaxAttempts: 1,
-			}))
+			cl.clients[i] = append(cl.clients[i], w.newClient())
 		}
 	}
 	return cl
