@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -332,17 +330,8 @@ func checkFailoverRound(b *testing.B, srv *s3test.Server, bucket, prefix string,
 // (wharf_job_runs_active: the runs in progress in that process).
 func (w *wharf) jobMetric(tb testing.TB, name string, jobType types.Type) float64 {
 	tb.Helper()
-	resp, err := http.Get(w.URL + "/metrics")
-	if err != nil {
-		tb.Fatalf("GET /metrics: %v", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatalf("GET /metrics: %v", err)
-	}
 	prefix := name + `{type="` + string(jobType) + `"} `
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(w.metricsText(tb), "\n") {
 		if v, ok := strings.CutPrefix(line, prefix); ok {
 			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil {

@@ -260,16 +260,7 @@ func procMemory(pid int) (rss, peak int64, err error) {
 // summed (each from its first run to its end, as the engine measures it).
 func (w *wharf) jobRuns(tb testing.TB, jobType types.Type) (count, seconds float64) {
 	tb.Helper()
-	resp, err := http.Get(w.URL + "/metrics")
-	if err != nil {
-		tb.Fatalf("GET /metrics: %v", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatalf("GET /metrics: %v", err)
-	}
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(w.metricsText(tb), "\n") {
 		name, rest, ok := strings.Cut(line, "{")
 		if !ok || !strings.Contains(rest, `type="`+string(jobType)+`"`) || !strings.Contains(rest, `state="COMPLETED"`) {
 			continue
@@ -287,6 +278,21 @@ func (w *wharf) jobRuns(tb testing.TB, jobType types.Type) (count, seconds float
 		}
 	}
 	return count, seconds
+}
+
+// metricsText is the server's /metrics page.
+func (w *wharf) metricsText(tb testing.TB) string {
+	tb.Helper()
+	resp, err := http.Get(w.URL + "/metrics")
+	if err != nil {
+		tb.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("GET /metrics: %v", err)
+	}
+	return string(body)
 }
 
 // wharfContenders are the Wharf side of a throughput comparison: "wharf",
