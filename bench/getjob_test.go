@@ -56,11 +56,7 @@ func BenchmarkGetJob(b *testing.B) {
 			profileDir := os.Getenv("WHARF_BENCH_CPUPROFILE")
 			var pprofAddr string
 			if profileDir != "" {
-				port, err := proctest.FreePort()
-				if err != nil {
-					b.Fatal(err)
-				}
-				pprofAddr = fmt.Sprintf("127.0.0.1:%d", port)
+				pprofAddr = freeAddr(b)
 				args = append(args, "--pprof", pprofAddr)
 			}
 			w := startWharf(b, s3Env(srv), args...)
@@ -128,7 +124,7 @@ func BenchmarkGetJob(b *testing.B) {
 				median(minioRates), formatRates(minioRates), median(ratios), formatSeconds(ratios))
 
 			if profileDir != "" {
-				profileGetJob(b, pprofAddr, filepath.Join(profileDir, "getjob-"+store+".pprof"), getJob)
+				profileServer(b, pprofAddr, filepath.Join(profileDir, "getjob-"+store+".pprof"), getJob)
 			}
 		})
 	}
@@ -166,13 +162,22 @@ func callsPerSecond(clients []func(context.Context) error, n int) (float64, erro
 	return float64(n*len(clients)) / time.Since(start).Seconds(), first
 }
 
-// profileGetJob writes a 10 s CPU profile of the server at pprofAddr while
-// the clients call GetJob.
-func profileGetJob(b *testing.B, pprofAddr, file string, getJob []func(context.Context) error) {
+// freeAddr is a free 127.0.0.1 address, for the server's --pprof.
+func freeAddr(b *testing.B) string {
+	port, err := proctest.FreePort()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// profileServer writes a 10 s CPU profile of the server at pprofAddr while
+// each of calls runs in a loop.
+func profileServer(b *testing.B, pprofAddr, file string, calls []func(context.Context) error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, call := range getJob {
+	for _, call := range calls {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
