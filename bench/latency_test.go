@@ -35,7 +35,9 @@ const arrivalJitter = 50 * time.Millisecond
 // GetJob every 2 ms until COMPLETED), each after a random pause of up to
 // 50 ms (untimed), interleaved with two baselines: an authenticated
 // GetDataSet round trip to the same server, and a CopyObject of the same
-// 1 KiB object on MinIO. It runs on SQLite and on PostgreSQL (fsync on,
+// 1 KiB object on MinIO. It runs on SQLite (its default durability: WAL,
+// synchronous FULL), on PostgreSQL as the other benchmarks run it (fsync
+// off: pgtest.URL), and on PostgreSQL with fsync on (postgres-durable,
 // as deployed), and reports p50 and p99 of each, the ratios of the
 // job's p50 and p99 to each baseline's, and the median of the per-round
 // ratios job/copyobject. Run it with -benchtime=200x for 200 jobs.
@@ -51,10 +53,13 @@ func BenchmarkSmallJobLatency(b *testing.B) {
 		b.Fatal(err)
 	}
 	c := srv.Client()
-	for _, store := range []string{"sqlite", "postgres"} {
+	for _, store := range []string{"sqlite", "postgres", "postgres-durable"} {
 		b.Run(store, func(b *testing.B) {
 			var args []string
-			if store == "postgres" {
+			switch store {
+			case "postgres":
+				args = append(args, "--database", pgtest.URL(b))
+			case "postgres-durable":
 				args = append(args, "--database", pgtest.DurableURL(b))
 			}
 			profileDir := os.Getenv("WHARF_BENCH_CPUPROFILE")
