@@ -283,6 +283,7 @@ func serve(ctx context.Context, f serveFlags) error {
 	}
 	defer auditWriter.Close()
 	exchangeService := exchange.New(st, f.region)
+	exchangeService.OnNotificationsRecorded = deliverer.Wake
 	handler := api.New(api.Config{
 		Service:       exchangeService,
 		Jobs:          jobService,

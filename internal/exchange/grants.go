@@ -243,7 +243,7 @@ func (s *Service) DeleteDataGrant(ctx context.Context, account, dataGrantID stri
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, "delete data grant", func(q store.Queries) error {
+	return s.notificationsRecorded(s.inTx(ctx, "delete data grant", func(q store.Queries) error {
 		g, err := loadSentGrant(ctx, q, account, id)
 		if err != nil {
 			return err
@@ -266,7 +266,7 @@ func (s *Service) DeleteDataGrant(ctx context.Context, account, dataGrantID stri
 			return fault.NotFound(resource.KindDataGrant, id)
 		}
 		return unexpected("delete data grant", err)
-	})
+	}))
 }
 
 // ListDataGrants lists the grants the caller sent, newest first.

@@ -80,7 +80,7 @@ func (s *Service) SendDataSetNotification(ctx context.Context, account string, i
 	now := resource.Now()
 	n := resource.Notification{AccountID: account, ID: resource.NewID(), DataSetID: in.DataSetID,
 		ClientToken: token, Type: *in.Type, Request: request, CreatedAt: now}
-	return s.inTx(ctx, "send data set notification", func(q store.Queries) error {
+	return s.notificationsRecorded(s.inTx(ctx, "send data set notification", func(q store.Queries) error {
 		if _, err := requireOwned(ctx, q, account, in.DataSetID); err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func (s *Service) SendDataSetNotification(ctx context.Context, account string, i
 		// Two grants to one receiver deliver twice: each names its own
 		// entitled data set.
 		return unexpected("insert notification", q.InsertNotification(ctx, n, deliveries))
-	})
+	}))
 }
 
 // canonicalObject checks that raw is absent or a JSON object, and returns

@@ -116,7 +116,12 @@ func (s *Service) UpdateRevision(ctx context.Context, account string, in UpdateR
 	if err := optionalString("Comment", in.Comment, 0, maxRevisionCommentLen); err != nil {
 		return RevisionView{}, err
 	}
-	var r resource.Revision
+	var (
+		r resource.Revision
+		// publishingFinal: the last try of the transaction finalized the
+		// revision, recording its event.
+		publishingFinal bool
+	)
 	err := s.inTx(ctx, "update revision", func(q store.Queries) error {
 		ds, err := requireOwned(ctx, q, account, in.DataSetID)
 		if err != nil {
@@ -134,6 +139,7 @@ func (s *Service) UpdateRevision(ctx context.Context, account string, in UpdateR
 			return err
 		}
 		publishing := in.Finalized != nil && *in.Finalized && !r.Finalized
+		publishingFinal = publishing
 		if r.Revoked {
 			return fault.Conflictf(resource.KindRevision, r.ID, "revision %s is revoked: a revoked revision can't be changed", r.ID)
 		}
@@ -173,6 +179,9 @@ func (s *Service) UpdateRevision(ctx context.Context, account string, in UpdateR
 		}
 		return nil
 	})
+	if publishingFinal {
+		err = s.notificationsRecorded(err)
+	}
 	if err != nil {
 		return RevisionView{}, err
 	}
@@ -286,6 +295,7 @@ func (s *Service) RevokeRevision(ctx context.Context, account string, in RevokeR
 		}
 		return unexpected("record revision event", revisionEvent(ctx, q, resource.EventRevisionRevoked, ds, r))
 	})
+	err = s.notificationsRecorded(err)
 	if err != nil {
 		return RevisionView{}, err
 	}

@@ -89,6 +89,11 @@ type Service struct {
 	// all. An error fails the finalize. The data set and revision rows are
 	// locked, in that order.
 	OnRevisionPublished func(ctx context.Context, q store.Queries, rev resource.Revision) error
+
+	// OnNotificationsRecorded, when set, runs after a transaction that may
+	// have recorded notifications or events for receivers has committed,
+	// so that they are delivered at once (notify.Deliverer.Wake).
+	OnNotificationsRecorded func()
 }
 
 // New returns a Service for the given region, with AWS's default quotas.
@@ -204,6 +209,15 @@ func loadAsset(ctx context.Context, q store.Queries, account, dataSetID, revisio
 }
 
 // inTx runs fn in a store transaction and keeps its error as fn returned it.
+// notificationsRecorded calls OnNotificationsRecorded if err is nil (the
+// transaction committed), and returns err.
+func (s *Service) notificationsRecorded(err error) error {
+	if err == nil && s.OnNotificationsRecorded != nil {
+		s.OnNotificationsRecorded()
+	}
+	return err
+}
+
 func (s *Service) inTx(ctx context.Context, op string, fn func(q store.Queries) error) error {
 	var fnErr error
 	err := s.store.InTx(ctx, func(q store.Queries) error {

@@ -50,31 +50,24 @@ const orphanBatch = 1000
 
 type riverQueue[TTx any] struct {
 	client  *river.Client[TTx]
+	driver  riverdriver.Driver[TTx]
 	txOf    func(store.Queries) (TTx, bool)
 	working bool
-	// wake tells workers to look at a queue now: this process's on SQLite
-	// (one process serves a SQLite database), every replica's on
-	// PostgreSQL (a notification to River's LISTEN/NOTIFY notifier).
-	wake func(queue string)
-	// wakeOnInsert: an insert doesn't wake the workers by itself (SQLite);
-	// on PostgreSQL River's insert notifies in the transaction.
-	wakeOnInsert bool
+	log     *slog.Logger
 }
 
 // newQueue returns the queue in st's database, migrating River's tables.
 func newQueue(ctx context.Context, st store.Store, s *Service) (queue, error) {
 	switch st := st.(type) {
 	case *sqlite.Store:
-		driver := newWakeDriver(st.DB())
-		return newRiverQueue(ctx, driver, sqlite.Tx, driver.wake, true, s)
+		return newRiverQueue(ctx, newLocalDriver(st.DB()), sqlite.Tx, s)
 	case *postgres.Store:
-		driver := riverpgxv5.New(st.Pool())
-		return newRiverQueue(ctx, driver, postgres.Tx, notifyInsert(driver.GetExecutor(), s.log), false, s)
+		return newRiverQueue(ctx, riverpgxv5.New(st.Pool()), postgres.Tx, s)
 	}
 	return nil, fmt.Errorf("jobs: no job queue for a %T store", st)
 }
 
-func newRiverQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], txOf func(store.Queries) (TTx, bool), wake func(string), wakeOnInsert bool, s *Service) (*riverQueue[TTx], error) {
+func newRiverQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], txOf func(store.Queries) (TTx, bool), s *Service) (*riverQueue[TTx], error) {
 	if err := migrateRiver(ctx, driver, s.store, s.log); err != nil {
 		return nil, err
 	}
@@ -92,10 +85,9 @@ func newRiverQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx],
 	cfg := &river.Config{
 		Logger:  slog.New(minLevel{s.log.Handler(), slog.LevelWarn}),
 		Workers: workers,
-		// Workers are woken when there is work (see wake); the poll is only
-		// the fallback for a lost wake-up. The cooldown spaces a burst's
-		// fetches (and, on PostgreSQL, its notifications) without delaying
-		// the first.
+		// Workers are woken when there is work (see enqueue and wake); the
+		// poll is only the fallback for a lost notification. The cooldown
+		// spaces a burst's fetches without delaying the first.
 		FetchPollInterval: s.cfg.PollInterval,
 		FetchCooldown:     min(s.cfg.PollInterval, fetchCooldown),
 		// Wharf enforces the time limit itself (TIMED_OUT needs a state
@@ -111,7 +103,7 @@ func newRiverQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx],
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river: %w", err)
 	}
-	return &riverQueue[TTx]{client: client, txOf: txOf, working: len(queues) > 0, wake: wake, wakeOnInsert: wakeOnInsert}, nil
+	return &riverQueue[TTx]{client: client, driver: driver, txOf: txOf, working: len(queues) > 0, log: s.log}, nil
 }
 
 func (r *riverQueue[TTx]) enqueue(ctx context.Context, q store.Queries, args runArgs) error {
@@ -123,10 +115,30 @@ func (r *riverQueue[TTx]) enqueue(ctx context.Context, q store.Queries, args run
 	if _, err := r.client.InsertTx(ctx, tx, args, &river.InsertOpts{Queue: queue}); err != nil {
 		return err
 	}
-	if r.wakeOnInsert && r.working {
-		r.wake(queue)
+	// River's insert notifies the queue's workers too, but at most once
+	// per fetch cooldown: a second job started within it would wait for
+	// the poll. This notification, sent in the transaction, is delivered
+	// when it commits (on SQLite, at once: see localDriver).
+	return notifyWork(ctx, r.driver.UnwrapExecutor(tx), queue)
+}
+
+// notifyWork tells every replica's workers of a queue to look for entries,
+// with the notification River's own inserts send (topic river_insert, in
+// River's current schema), which every replica's notifier hears.
+func notifyWork(ctx context.Context, exec riverdriver.Executor, queue string) error {
+	return exec.NotifyMany(ctx, &riverdriver.NotifyManyParams{
+		Topic:   "river_insert",
+		Payload: []string{fmt.Sprintf(`{"queue": %q}`, queue)},
+	})
+}
+
+// wake wakes the workers of a queue now, outside any transaction.
+func (r *riverQueue[TTx]) wake(queue string) {
+	ctx, cancel := context.WithTimeout(context.Background(), handOverTimeout)
+	defer cancel()
+	if err := notifyWork(ctx, r.driver.GetExecutor(), queue); err != nil {
+		r.log.Warn("jobs: wake the workers (they poll instead)", "queue", queue, "error", err)
 	}
-	return nil
 }
 
 func (r *riverQueue[TTx]) wakeLater(jobType string, after time.Duration) {
@@ -174,23 +186,6 @@ func (r *riverQueue[TTx]) finishTx(ctx context.Context, q store.Queries) error {
 		return nil // not running any more: nothing to finish
 	}
 	return err
-}
-
-// notifyInsert returns a wake for PostgreSQL: the notification River's own
-// inserts send (topic river_insert, in the current schema), which every
-// replica's notifier hears.
-func notifyInsert(exec riverdriver.Executor, log *slog.Logger) func(string) {
-	return func(queue string) {
-		ctx, cancel := context.WithTimeout(context.Background(), handOverTimeout)
-		defer cancel()
-		err := exec.NotifyMany(ctx, &riverdriver.NotifyManyParams{
-			Topic:   "river_insert",
-			Payload: []string{fmt.Sprintf(`{"queue": %q}`, queue)},
-		})
-		if err != nil {
-			log.Warn("jobs: wake the workers (they poll instead)", "queue", queue, "error", err)
-		}
-	}
 }
 
 // fetchCooldown is the least time between two fetches of a queue: River's

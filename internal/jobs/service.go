@@ -70,11 +70,12 @@ const (
 	DefaultSweepInterval     = time.Hour
 	DefaultProgressInterval  = time.Second
 	// DefaultPollInterval is how often River looks for queue entries
-	// without being told there are some: only a fallback, since a started
-	// job wakes the workers at once (in-process on SQLite, LISTEN/NOTIFY on
-	// PostgreSQL), so it costs an idle server nine queries per interval
-	// and nothing else.
-	DefaultPollInterval = 5 * time.Second
+	// without being told there are some: only a fallback for a lost
+	// notification, since a started job (and the end of a snooze) wakes the
+	// workers at once, through River's notifier (in-process on SQLite,
+	// LISTEN/NOTIFY on PostgreSQL). A poll costs a write transaction per
+	// queue, nine per interval.
+	DefaultPollInterval = 30 * time.Second
 	// DefaultMaxAttempts is how many runs of one job may begin (and be
 	// abandoned) before the job ends in ERROR, so that a job that crashes
 	// its worker every time can't take the service down forever.

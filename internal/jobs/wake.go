@@ -3,61 +3,167 @@ package jobs
 import (
 	"context"
 	"database/sql"
-	"sync/atomic"
+	"sync"
 
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivershared/baseservice"
-	"github.com/riverqueue/river/rivershared/riverpilot"
-	"github.com/riverqueue/river/rivertype"
 )
 
-// wakeDriver is River's SQLite driver with a way to wake this process's
-// workers when a queue entry is inserted in a transaction.
+// localDriver is River's SQLite driver with its notifications delivered in
+// this process, through memory.
 //
-// River wakes its workers on an insert through its notifier. On SQLite
-// that notifier polls an outbox table every 50 ms (a query 20 times a
-// second, and up to 50 ms added to every job), and River's poll-only mode
-// wakes workers only after inserts made outside a transaction, while Wharf
-// queues every run in the transaction that starts its job. A SQLite database
-// has one process serving it, so the wake-up needs no database at all: the
-// driver hands River a pilot (River's standard one) and keeps the function
-// River gives pilots for exactly this, "a job has become available".
-type wakeDriver struct {
+// River wakes its workers, elects its leader and hears of queue changes
+// through notifications. On PostgreSQL they travel by LISTEN/NOTIFY. River's
+// SQLite driver emulates that with an outbox table that its listener polls
+// every 50 ms (20 queries a second, and up to 50 ms added to every job);
+// without a listener, River polls instead, each queue's settings every 2 s
+// (four and a half queries a second for Wharf's nine queues). A SQLite
+// database has one process serving it (the data dir is locked), so its
+// notifications need no database at all: this driver sends what River
+// notifies straight to River's notifier, which then behaves as on
+// PostgreSQL, its polls only a slow fallback.
+//
+// A notification sent in a transaction is delivered at once, not at
+// commit: what it announces is visible to the query it prompts, because
+// that query waits for the store's one connection, which the transaction
+// holds until it ends. One sent by a transaction that rolls back is a
+// spurious wake-up, which costs a query.
+type localDriver struct {
 	*riversqlite.Driver
-	pilot *wakePilot
+	hub *localHub
 }
 
-func newWakeDriver(db *sql.DB) *wakeDriver {
-	return &wakeDriver{Driver: riversqlite.New(db), pilot: &wakePilot{}}
+func newLocalDriver(db *sql.DB) *localDriver {
+	return &localDriver{Driver: riversqlite.New(db), hub: &localHub{listened: map[string]bool{},
+		notifications: make(chan *riverdriver.Notification, localBuffer)}}
 }
 
-// PluginInit and PluginPilot make the driver one River asks for a pilot.
-func (d *wakeDriver) PluginInit(*baseservice.Archetype) {}
-func (d *wakeDriver) PluginPilot() riverpilot.Pilot     { return d.pilot }
+// localBuffer is how many notifications wait for River's notifier before
+// more are dropped (as River drops them when its own buffer is full): a
+// dropped wake-up leaves the work to the fallback poll.
+const localBuffer = 1000
 
-// SupportsListener says no, so that River runs poll-only, without its
-// outbox poller; the wake-up replaces it.
-func (d *wakeDriver) SupportsListener() bool     { return false }
-func (d *wakeDriver) SupportsListenNotify() bool { return false }
+func (d *localDriver) SupportsListener() bool     { return true }
+func (d *localDriver) SupportsListenNotify() bool { return true }
 
-// wake tells the queue's workers to look for entries now. The entry must be
-// visible to their next query by then: either committed, or inserted in a
-// transaction on the store's only connection (sqlite.Store has one), which
-// the workers' query waits for.
-func (d *wakeDriver) wake(queue string) {
-	if notify := d.pilot.notify.Load(); notify != nil {
-		(*notify)(context.Background(), []*rivertype.JobInsertResult{{Job: &rivertype.JobRow{Queue: queue}}})
+func (d *localDriver) GetListener(params *riverdriver.GetListenenerParams) riverdriver.Listener {
+	return &localListener{hub: d.hub, schema: params.Schema}
+}
+
+func (d *localDriver) GetExecutor() riverdriver.Executor {
+	return &localExecutor{Executor: d.Driver.GetExecutor(), hub: d.hub}
+}
+
+func (d *localDriver) UnwrapExecutor(tx *sql.Tx) riverdriver.ExecutorTx {
+	return &localTx{ExecutorTx: d.Driver.UnwrapExecutor(tx), hub: d.hub}
+}
+
+func (d *localDriver) UnwrapTx(execTx riverdriver.ExecutorTx) *sql.Tx {
+	if t, ok := execTx.(*localTx); ok {
+		execTx = t.ExecutorTx
+	}
+	return d.Driver.UnwrapTx(execTx)
+}
+
+// localExecutor and localTx are River's SQLite executors, notifying
+// through the hub.
+type localExecutor struct {
+	riverdriver.Executor
+	hub *localHub
+}
+
+func (e *localExecutor) NotifyMany(_ context.Context, params *riverdriver.NotifyManyParams) error {
+	e.hub.send(params)
+	return nil
+}
+
+func (e *localExecutor) Begin(ctx context.Context) (riverdriver.ExecutorTx, error) {
+	tx, err := e.Executor.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &localTx{ExecutorTx: tx, hub: e.hub}, nil
+}
+
+type localTx struct {
+	riverdriver.ExecutorTx
+	hub *localHub
+}
+
+func (t *localTx) NotifyMany(_ context.Context, params *riverdriver.NotifyManyParams) error {
+	t.hub.send(params)
+	return nil
+}
+
+func (t *localTx) Begin(ctx context.Context) (riverdriver.ExecutorTx, error) {
+	tx, err := t.ExecutorTx.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &localTx{ExecutorTx: tx, hub: t.hub}, nil
+}
+
+// localHub carries one River client's notifications, for the topics its
+// listener listens to.
+type localHub struct {
+	mu            sync.Mutex
+	listened      map[string]bool
+	notifications chan *riverdriver.Notification
+}
+
+func (h *localHub) send(params *riverdriver.NotifyManyParams) {
+	h.mu.Lock()
+	listened := h.listened[params.Topic]
+	h.mu.Unlock()
+	if !listened {
+		return
+	}
+	for _, payload := range params.Payload {
+		select {
+		case h.notifications <- &riverdriver.Notification{Topic: params.Topic, Payload: payload}:
+		default:
+		}
 	}
 }
 
-type wakePilot struct {
-	riverpilot.StandardPilot
-	notify atomic.Pointer[func(context.Context, []*rivertype.JobInsertResult)]
+func (h *localHub) listen(topic string, on bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if on {
+		h.listened[topic] = true
+	} else {
+		delete(h.listened, topic)
+	}
 }
 
-func (p *wakePilot) PilotInit(archetype *baseservice.Archetype, params *riverpilot.PilotInitParams) {
-	p.StandardPilot.PilotInit(archetype, params)
-	if params.NotifyNonTxJobInsert != nil {
-		p.notify.Store(&params.NotifyNonTxJobInsert)
+// localListener is River's notifier's view of the hub: a connection that
+// never fails.
+type localListener struct {
+	hub    *localHub
+	schema string
+}
+
+func (l *localListener) Close(context.Context) error   { return nil }
+func (l *localListener) Connect(context.Context) error { return nil }
+func (l *localListener) Ping(context.Context) error    { return nil }
+func (l *localListener) Schema() string                { return l.schema }
+func (l *localListener) SetAfterConnectExec(string)    {}
+
+func (l *localListener) Listen(_ context.Context, topic string) error {
+	l.hub.listen(topic, true)
+	return nil
+}
+
+func (l *localListener) Unlisten(_ context.Context, topic string) error {
+	l.hub.listen(topic, false)
+	return nil
+}
+
+func (l *localListener) WaitForNotification(ctx context.Context) (*riverdriver.Notification, error) {
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case n := <-l.hub.notifications:
+		return n, nil
 	}
 }

@@ -13,11 +13,11 @@ import (
 
 // TestWorkersWakeWithoutPolling turns River's poll off (an hour) and starts
 // more jobs than the type's limit, on two replicas on PostgreSQL: every job
-// must still run, so the start of a job woke the workers (in-process on
-// SQLite, LISTEN/NOTIFY on PostgreSQL), and so did the end of each snooze of
-// the jobs that waited for a slot. Nothing here is timed: without the
-// wake-ups the jobs would wait for the hour-long poll and the test would
-// fail on WaitEnd's deadline.
+// must still run, so the start of a job woke the workers (through River's
+// notifier: in-process on SQLite, LISTEN/NOTIFY on PostgreSQL), and so did
+// the end of each snooze of the jobs that waited for a slot. Nothing here is
+// timed: without the wake-ups the jobs would wait for the hour-long poll and
+// the test would fail on WaitEnd's deadline.
 func TestWorkersWakeWithoutPolling(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		const limit, jobCount = 2, 6

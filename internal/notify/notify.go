@@ -52,7 +52,11 @@ type Config struct {
 	Sealer *auth.Sealer
 	// Client sends the POSTs [a client with a 10 s timeout].
 	Client *http.Client
-	// PollInterval is how often due deliveries are looked for [1 s].
+	// PollInterval is how often due deliveries are looked for without
+	// being told of any [10 s]: only a fallback, for notifications recorded
+	// by another replica that died before its own deliverer sent them.
+	// Wake announces new ones, and a failed attempt's retry is looked for
+	// when it is due.
 	PollInterval time.Duration
 	// BaseBackoff is the wait after a first failed attempt, doubling after
 	// each next one up to MaxBackoff [1 s, 10 min].
@@ -66,7 +70,14 @@ type Config struct {
 }
 
 // Deliverer delivers due notifications.
-type Deliverer struct{ cfg Config }
+type Deliverer struct {
+	cfg  Config
+	wake chan struct{}
+	// retryAt is when the soonest retry of this deliverer's failed
+	// attempts is due (zero: none). Run and DeliverDue use it: don't call
+	// DeliverDue while Run runs.
+	retryAt time.Time
+}
 
 // New returns a Deliverer.
 func New(cfg Config) (*Deliverer, error) {
@@ -84,7 +95,7 @@ func New(cfg Config) (*Deliverer, error) {
 			*d = v
 		}
 	}
-	def(&cfg.PollInterval, time.Second)
+	def(&cfg.PollInterval, 10*time.Second)
 	def(&cfg.BaseBackoff, time.Second)
 	def(&cfg.MaxBackoff, 10*time.Minute)
 	def(&cfg.ClaimFor, time.Minute)
@@ -94,29 +105,55 @@ func New(cfg Config) (*Deliverer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Deliverer{cfg: cfg}, nil
+	return &Deliverer{cfg: cfg, wake: make(chan struct{}, 1)}, nil
 }
 
-// Run delivers due notifications until ctx ends.
-func (d *Deliverer) Run(ctx context.Context) {
-	ticker := time.NewTicker(d.cfg.PollInterval)
-	defer ticker.Stop()
-	for {
-		if _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
-			d.cfg.Logger.Warn("notify: deliver notifications", "error", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
+// Wake makes Run look for due deliveries now: call it when a transaction
+// that recorded notifications has committed.
+func (d *Deliverer) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default: // a wake-up is pending already
 	}
 }
 
-// DeliverDue makes one attempt at each delivery due now (up to 100) and
-// reports how many it attempted.
+// Run delivers due notifications until ctx ends: at once, whenever Wake is
+// called, when a failed attempt's retry is due, and every PollInterval.
+func (d *Deliverer) Run(ctx context.Context) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-d.wake:
+		}
+		n, err := d.DeliverDue(ctx)
+		if err != nil && ctx.Err() == nil {
+			d.cfg.Logger.Warn("notify: deliver notifications", "error", err)
+		}
+		wait := d.cfg.PollInterval
+		switch {
+		case n == dueBatch && err == nil:
+			wait = 0 // more may be due
+		case !d.retryAt.IsZero():
+			wait = min(wait, max(time.Until(d.retryAt), 0))
+		}
+		timer.Reset(wait)
+	}
+}
+
+// dueBatch bounds the deliveries one DeliverDue attempts.
+const dueBatch = 100
+
+// DeliverDue makes one attempt at each delivery due now (up to dueBatch)
+// and reports how many it attempted.
 func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
-	due, err := d.cfg.Store.ListDueDeliveries(ctx, resource.Now(), 100)
+	if !d.retryAt.IsZero() && !time.Now().Before(d.retryAt) {
+		d.retryAt = time.Time{} // due now: this pass sees it
+	}
+	due, err := d.cfg.Store.ListDueDeliveries(ctx, resource.Now(), dueBatch)
 	if err != nil {
 		return 0, err
 	}
@@ -173,6 +210,9 @@ func (d *Deliverer) attempt(ctx context.Context, del resource.NotificationDelive
 	default:
 		del.LastError = sendErr.Error()
 		del.NextAttemptAt = now.Add(d.backoff(del.Attempts))
+		if d.retryAt.IsZero() || del.NextAttemptAt.Before(d.retryAt) {
+			d.retryAt = del.NextAttemptAt
+		}
 	}
 	if sendErr != nil {
 		d.cfg.Logger.Info("notify: a delivery failed", "notification", n.ID, "receiver", del.ReceiverAccountID,

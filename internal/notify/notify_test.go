@@ -178,3 +178,69 @@ func settled(t *testing.T, st store.Store, id string) bool {
 	}
 	return true
 }
+
+// TestRunIsWokenAndRetriesWhenDue runs the deliverer with an hour-long
+// poll: the notification must still be delivered, after two refusals, so
+// the exchange's commit woke it and each retry was looked for when due.
+// Nothing is timed: without either, the test fails on its deadline.
+func TestRunIsWokenAndRetriesWhenDue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "wharf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := exchange.New(st, region)
+	ptr := func(s string) *string { return &s }
+	ds, err := svc.CreateDataSet(ctx, sender, exchange.CreateDataSetInput{Name: ptr("d"), Description: ptr("d"), AssetType: ptr(resource.AssetTypeS3Snapshot)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := svc.CreateDataGrant(ctx, sender, exchange.CreateDataGrantInput{Name: ptr("g"),
+		GrantDistributionScope: ptr(resource.GrantScopeNone), ReceiverPrincipal: ptr(receiver), SourceDataSetID: &ds.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AcceptDataGrant(ctx, receiver, g.ARN); err != nil {
+		t.Fatal(err)
+	}
+	h := &hook{failures: 2}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	sealer := testSealer(t)
+	if err := st.SetWebhook(ctx, notify.SealWebhook(sealer, receiver, srv.URL, "secret", resource.Now())); err != nil {
+		t.Fatal(err)
+	}
+	d, err := notify.New(notify.Config{Store: st, Region: region, Sealer: sealer, PollInterval: time.Hour,
+		BaseBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	running := make(chan struct{})
+	go func() { defer close(running); d.Run(runCtx) }()
+	defer func() { stop(); <-running }()
+	time.Sleep(50 * time.Millisecond) // Run's first pass finds nothing
+
+	svc.OnNotificationsRecorded = d.Wake
+	if err := svc.SendDataSetNotification(ctx, sender, exchange.SendDataSetNotificationInput{
+		DataSetID: ds.ID, ClientToken: ptr("t"), Type: ptr("DATA_DELAY")}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := st.GetNotificationByToken(ctx, sender, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for !settled(t, st, n.ID) {
+		if time.Now().After(deadline) {
+			t.Fatal("the delivery did not settle: the deliverer was not woken, or did not retry when due")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	dels, err := st.ListDeliveries(ctx, n.ID)
+	if err != nil || len(dels) != 1 || dels[0].State != resource.DeliveryDelivered || dels[0].Attempts != 3 {
+		t.Fatalf("deliveries %+v, %v; want one delivered after 3 attempts", dels, err)
+	}
+}
