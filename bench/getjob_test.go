@@ -53,12 +53,8 @@ func BenchmarkGetJob(b *testing.B) {
 			if store == "postgres" {
 				args = append(args, "--database", pgtest.DurableURL(b))
 			}
-			profileDir := os.Getenv("WHARF_BENCH_CPUPROFILE")
-			var pprofAddr string
-			if profileDir != "" {
-				pprofAddr = freeAddr(b)
-				args = append(args, "--pprof", pprofAddr)
-			}
+			profileDir, pprofAddr, pprof := pprofArgs(b)
+			args = append(args, pprof...)
 			w := startWharf(b, s3Env(srv), args...)
 			ds := w.newDataSet(b, "hot path")
 			rev := w.newRevision(b, ds)
@@ -162,13 +158,20 @@ func callsPerSecond(clients []func(context.Context) error, n int) (float64, erro
 	return float64(n*len(clients)) / time.Since(start).Seconds(), first
 }
 
-// freeAddr is a free 127.0.0.1 address, for the server's --pprof.
-func freeAddr(b *testing.B) string {
+// pprofArgs returns WHARF_BENCH_CPUPROFILE (the directory for CPU
+// profiles) and, when it is set, a free address for the server's --pprof
+// and the arguments that serve it there.
+func pprofArgs(b *testing.B) (dir, addr string, args []string) {
+	dir = os.Getenv("WHARF_BENCH_CPUPROFILE")
+	if dir == "" {
+		return "", "", nil
+	}
 	port, err := proctest.FreePort()
 	if err != nil {
 		b.Fatal(err)
 	}
-	return fmt.Sprintf("127.0.0.1:%d", port)
+	addr = fmt.Sprintf("127.0.0.1:%d", port)
+	return dir, addr, []string{"--pprof", addr}
 }
 
 // profileServer writes a 10 s CPU profile of the server at pprofAddr while

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,12 +61,8 @@ func BenchmarkSmallJobLatency(b *testing.B) {
 			case "postgres-durable":
 				args = append(args, "--database", pgtest.DurableURL(b))
 			}
-			profileDir := os.Getenv("WHARF_BENCH_CPUPROFILE")
-			var pprofAddr string
-			if profileDir != "" {
-				pprofAddr = freeAddr(b)
-				args = append(args, "--pprof", pprofAddr)
-			}
+			profileDir, pprofAddr, pprof := pprofArgs(b)
+			args = append(args, pprof...)
 			w := startWharf(b, s3Env(srv), args...)
 			ds := w.newDataSet(b, "latency")
 			rev := w.newRevision(b, ds)

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 )
@@ -80,19 +81,7 @@ func TestStatementsStayPrepared(t *testing.T) {
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM ("+sel+")", 0).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		inner, err := tx.QueryContext(ctx, sel, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var innerRows []int
-		for inner.Next() {
-			var b int
-			if err := inner.Scan(&b); err != nil {
-				t.Fatal(err)
-			}
-			innerRows = append(innerRows, b)
-		}
-		inner.Close()
+		innerRows := queryInts(t, tx, sel, 2)
 		if len(innerRows) != 1 || innerRows[0] != 2 || n != 3 {
 			t.Errorf("inner query while the outer one's rows are open: %v, count %d", innerRows, n)
 		}
@@ -123,4 +112,26 @@ func TestStatementsStayPrepared(t *testing.T) {
 	if s := sc.stmts[sel]; s == nil || s.busy {
 		t.Errorf("the SELECT: %+v, want it prepared and idle", s)
 	}
+}
+
+// queryInts runs query in tx and returns its rows of one integer.
+func queryInts(t *testing.T, tx *sql.Tx, query string, args ...any) []int {
+	t.Helper()
+	rows, err := tx.QueryContext(context.Background(), query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var n int
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
