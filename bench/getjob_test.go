@@ -3,8 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,12 +67,7 @@ func BenchmarkGetJob(b *testing.B) {
 			getJob := make([]func(context.Context) error, apiClients)
 			headObject := make([]func(context.Context) error, apiClients)
 			for i := range apiClients {
-				dx := dataexchange.New(dataexchange.Options{
-					Region:           region,
-					BaseEndpoint:     aws.String(w.URL),
-					Credentials:      credentials.NewStaticCredentialsProvider(rootKeyID, rootSecret, ""),
-					RetryMaxAttempts: 1,
-				})
+				dx := w.newClient()
 				getJob[i] = func(ctx context.Context) error {
 					_, err := dx.GetJob(ctx, &dataexchange.GetJobInput{JobId: &jobID})
 					return err
@@ -191,23 +184,7 @@ func profileServer(b *testing.B, pprofAddr, file string, calls []func(context.Co
 	}
 	defer wg.Wait() // after cancel, deferred below
 	defer cancel()
-	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/profile?seconds=10")
-	if err != nil {
-		b.Fatalf("CPU profile: %v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(resp.Body)
-		b.Fatalf("CPU profile: %s: %s", resp.Status, body)
-	}
-	f, err := os.Create(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
+	if err := fetchProfile("http://"+pprofAddr+"/debug/pprof/profile?seconds=10", file); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("CPU profile of the server under load: %s", file)

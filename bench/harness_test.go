@@ -186,13 +186,19 @@ func startWharf(tb testing.TB, env []string, args ...string) *wharf {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	w.Client = dataexchange.New(dataexchange.Options{
+	w.Client = w.newClient()
+	return w
+}
+
+// newClient returns a new SDK client of the server with the root's
+// credentials, with its own connections.
+func (w *wharf) newClient() *dataexchange.Client {
+	return dataexchange.New(dataexchange.Options{
 		Region:           region,
 		BaseEndpoint:     aws.String(w.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider(rootKeyID, rootSecret, ""),
 		RetryMaxAttempts: 1,
 	})
-	return w
 }
 
 func (w *wharf) stop() {

@@ -1,10 +1,6 @@
 package bench
 
 import (
-	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -61,22 +57,10 @@ func BenchmarkIdle(b *testing.B) {
 // clock ticks, from /proc/<pid>/stat.
 func cpuTicks(tb testing.TB, pid int) int64 {
 	tb.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	fields, err := procStat(pid)
 	if err != nil {
 		tb.Fatalf("read process CPU time: %v", err)
 	}
-	// The command name (field 2) is in parentheses and may hold spaces:
-	// the fields counted are those after its closing parenthesis.
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	// utime and stime are fields 14 and 15 of the line, 12 and 13 here.
-	var total int64
-	for _, f := range fields[11:13] {
-		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			tb.Fatalf("parse /proc/%d/stat: %v", pid, err)
-		}
-		total += n
-	}
-	return total
+	return sumFields(tb, fields[11:13])
 }

@@ -127,6 +127,18 @@ func (s *Service) claim(ctx context.Context, args runArgs) (*lease, resource.Job
 		job resource.Job
 		v   = skip
 	)
+	// A type at its limit: wait without the type's lock. Every claim of a
+	// type, on every replica, takes that lock (CountLeasedJobs in a
+	// transaction) and holds it to its commit, so with more workers than
+	// slots (several replicas) the entries that could only wait queued for
+	// it ahead of those that could run. This count, unlocked, may be stale:
+	// a slot freed meanwhile costs this entry one more snooze, and the count
+	// under the lock below still decides who runs. (An entry whose job was
+	// cancelled, or is past its time limit, is dropped or timed out once the
+	// count is under the limit, rather than at once.)
+	if n, err := s.store.CountLeasedJobs(ctx, args.Type); err == nil && n >= s.cfg.Concurrency[args.Type] {
+		return nil, resource.Job{}, wait, nil
+	}
 	err := s.store.InTx(ctx, func(q store.Queries) error {
 		j, err := q.GetJob(ctx, args.AccountID, args.JobID)
 		if errors.Is(err, store.ErrNotFound) {
