@@ -51,16 +51,8 @@ func BenchmarkGetJob(b *testing.B) {
 			if store == "postgres" {
 				args = append(args, "--database", pgtest.DurableURL(b))
 			}
-			profileDir := os.Getenv("WHARF_BENCH_CPUPROFILE")
-			var pprofAddr string
-			if profileDir != "" {
-				port, err := proctest.FreePort()
-				if err != nil {
-					b.Fatal(err)
-				}
-				pprofAddr = fmt.Sprintf("127.0.0.1:%d", port)
-				args = append(args, "--pprof", pprofAddr)
-			}
+			profileDir, pprofAddr, pprof := pprofArgs(b)
+			args = append(args, pprof...)
 			w := startWharf(b, s3Env(srv), args...)
 			ds := w.newDataSet(b, "hot path")
 			rev := w.newRevision(b, ds)
@@ -121,7 +113,7 @@ func BenchmarkGetJob(b *testing.B) {
 				median(minioRates), formatRates(minioRates), median(ratios), formatSeconds(ratios))
 
 			if profileDir != "" {
-				profileGetJob(b, pprofAddr, filepath.Join(profileDir, "getjob-"+store+".pprof"), getJob)
+				profileServer(b, pprofAddr, filepath.Join(profileDir, "getjob-"+store+".pprof"), getJob)
 			}
 		})
 	}
@@ -159,13 +151,29 @@ func callsPerSecond(clients []func(context.Context) error, n int) (float64, erro
 	return float64(n*len(clients)) / time.Since(start).Seconds(), first
 }
 
-// profileGetJob writes a 10 s CPU profile of the server at pprofAddr while
-// the clients call GetJob.
-func profileGetJob(b *testing.B, pprofAddr, file string, getJob []func(context.Context) error) {
+// pprofArgs returns WHARF_BENCH_CPUPROFILE (the directory for CPU
+// profiles) and, when it is set, a free address for the server's --pprof
+// and the arguments that serve it there.
+func pprofArgs(b *testing.B) (dir, addr string, args []string) {
+	dir = os.Getenv("WHARF_BENCH_CPUPROFILE")
+	if dir == "" {
+		return "", "", nil
+	}
+	port, err := proctest.FreePort()
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr = fmt.Sprintf("127.0.0.1:%d", port)
+	return dir, addr, []string{"--pprof", addr}
+}
+
+// profileServer writes a 10 s CPU profile of the server at pprofAddr while
+// each of calls runs in a loop.
+func profileServer(b *testing.B, pprofAddr, file string, calls []func(context.Context) error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, call := range getJob {
+	for _, call := range calls {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -274,6 +274,32 @@ func TestImportExport(t *testing.T) {
 		}
 	})
 
+	// A size limit refuses the source from its size alone: nothing is
+	// written, and the copy's progress never starts.
+	t.Run("over the size limit", func(t *testing.T) {
+		for _, st := range []assetstore.Store{local, s3Store} {
+			key := newKey(t)
+			var sized, progressed int64 = -1, -1
+			_, err := assetstore.ImportWith(ctxT(t), st, s3access.Location{Endpoint: userEp, Bucket: userBucket, Key: "in/small.csv"}, key,
+				assetstore.ImportOptions{MaxSize: int64(len(small)) - 1, Sized: func(n int64) { sized = n }, Progress: func(n int64) { progressed = n }})
+			var tl *assetstore.TooLargeError
+			if !errors.As(err, &tl) || tl.Size != int64(len(small)) {
+				t.Errorf("%s: ImportWith over the limit: %v, want a TooLargeError of %d bytes", st, err, len(small))
+			}
+			if sized != -1 || progressed != -1 {
+				t.Errorf("%s: sized %d, progress %d: want neither called", st, sized, progressed)
+			}
+			if _, err := st.Stat(ctxT(t), key); !errors.Is(err, assetstore.ErrNotFound) {
+				t.Errorf("%s: the refused asset: Stat %v, want ErrNotFound", st, err)
+			}
+			info, err := assetstore.ImportWith(ctxT(t), st, s3access.Location{Endpoint: userEp, Bucket: userBucket, Key: "in/small.csv"}, key,
+				assetstore.ImportOptions{MaxSize: int64(len(small)), Sized: func(n int64) { sized = n }})
+			if err != nil || info.Size != int64(len(small)) || sized != int64(len(small)) {
+				t.Errorf("%s: ImportWith at the limit: %+v, %v, sized %d", st, info, err, sized)
+			}
+		}
+	})
+
 	// No job may read or write the store's own objects through S3.
 	t.Run("the store is off limits", func(t *testing.T) {
 		key := newKey(t)

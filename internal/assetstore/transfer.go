@@ -2,6 +2,7 @@ package assetstore
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/wharf-dev/wharf/internal/fault"
@@ -18,15 +19,59 @@ import (
 // that no job can read other assets' bytes. A missing source bucket or key
 // is the *s3access.ObjectError naming it.
 func Import(ctx context.Context, st Store, src s3access.Location, key Key, progress func(done int64)) (Info, error) {
+	return ImportWith(ctx, st, src, key, ImportOptions{Progress: progress})
+}
+
+// ImportOptions tunes ImportWith.
+type ImportOptions struct {
+	// MaxSize, when positive, refuses a source larger than it, with a
+	// *TooLargeError, before any byte is written.
+	MaxSize int64
+	// Sized, if not nil, gets the source's size once it is known, before
+	// any byte is copied.
+	Sized func(size int64)
+	// Progress, if not nil, gets the bytes copied so far.
+	Progress func(done int64)
+}
+
+// TooLargeError is a source over ImportOptions.MaxSize.
+type TooLargeError struct{ Size, MaxSize int64 }
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the object is %d bytes, over the limit of %d", e.Size, e.MaxSize)
+}
+
+// ImportWith is Import with options. Streaming into a local store, it reads
+// the source's size from its GetObject and needs no HeadObject first: a
+// small import is one S3 round trip.
+func ImportWith(ctx context.Context, st Store, src s3access.Location, key Key, opts ImportOptions) (Info, error) {
 	if err := key.check(); err != nil {
 		return Info{}, err
 	}
 	if err := guard(st, src); err != nil {
 		return Info{}, err
 	}
+	sized := func(size int64) error {
+		if opts.MaxSize > 0 && size > opts.MaxSize {
+			return &TooLargeError{Size: size, MaxSize: opts.MaxSize}
+		}
+		if opts.Sized != nil {
+			opts.Sized(size)
+		}
+		return nil
+	}
 	if s, ok := st.(*S3); ok {
-		opts := s3access.CopyOptions{Progress: progress, Tuning: s.Tuning}
-		if _, err := s3access.Copy(ctx, src, s.Location(key), opts); err != nil {
+		if opts.MaxSize > 0 || opts.Sized != nil {
+			info, err := s3access.Head(ctx, src)
+			if err != nil {
+				return Info{}, err
+			}
+			if err := sized(info.Size); err != nil {
+				return Info{}, err
+			}
+		}
+		copyOpts := s3access.CopyOptions{Progress: opts.Progress, Tuning: s.Tuning}
+		if _, err := s3access.Copy(ctx, src, s.Location(key), copyOpts); err != nil {
 			return Info{}, err
 		}
 		return st.Stat(ctx, key)
@@ -36,9 +81,12 @@ func Import(ctx context.Context, st Store, src s3access.Location, key Key, progr
 		return Info{}, err
 	}
 	defer body.Close()
+	if err := sized(size); err != nil {
+		return Info{}, err
+	}
 	var r io.Reader = body
-	if progress != nil {
-		r = &countingReader{r: body, fn: progress}
+	if opts.Progress != nil {
+		r = &countingReader{r: body, fn: opts.Progress}
 	}
 	return st.Put(ctx, key, r, size)
 }

@@ -297,7 +297,10 @@ func (s *Service) finish(ctx context.Context, l *lease, state string, jobErrors 
 		j.State, j.Errors = state, errs
 		l.release(&j)
 		finished = j
-		return q.UpdateJob(ctx, j)
+		if err := q.UpdateJob(ctx, j); err != nil {
+			return err
+		}
+		return s.queue.finishTx(ctx, q)
 	})
 	if err == nil {
 		l.countBytes(finished.BytesDone)
@@ -365,7 +368,10 @@ func (s *Service) complete(ctx context.Context, l *lease, job resource.Job, res 
 		j.State, j.Errors = resource.JobStateCompleted, nil
 		l.release(&j)
 		finished = j
-		return q.UpdateJob(ctx, j)
+		if err := q.UpdateJob(ctx, j); err != nil {
+			return err
+		}
+		return s.queue.finishTx(ctx, q)
 	})
 	if refusal != nil {
 		return refusal, nil

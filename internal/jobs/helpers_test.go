@@ -253,3 +253,18 @@ func expectedAssetIDs(jobID string, n int) []string {
 	slices.Sort(ids)
 	return ids
 }
+
+// queryDriverString runs a query of one text value in q's transaction.
+func queryDriverString(e *env, q store.Queries, query string) (string, error) {
+	var s string
+	if tx, ok := sqlite.Tx(q); ok {
+		err := tx.QueryRowContext(e.ctx, query).Scan(&s)
+		return s, err
+	}
+	tx, ok := postgres.Tx(q)
+	if !ok {
+		e.t.Fatal("queryDriverString: not in a transaction")
+	}
+	err := tx.QueryRow(e.ctx, query).Scan(&s)
+	return s, err
+}

@@ -39,6 +39,10 @@ type queue interface {
 	// running lists the entries River has had running since before
 	// attemptedBefore (up to orphanBatch).
 	running(ctx context.Context, attemptedBefore time.Time) ([]runArgs, error)
+	// finishTx marks the queue entry whose run ctx is (if any) done, in the
+	// transaction q belongs to: the one that records how the job ended, so
+	// that the database needs no write of River's own after the run.
+	finishTx(ctx context.Context, q store.Queries) error
 }
 
 // orphanBatch bounds the running entries one reap looks at.
@@ -163,6 +167,27 @@ func (r *riverQueue[TTx]) running(ctx context.Context, attemptedBefore time.Time
 	return out, nil
 }
 
+// riverJobKey keys the River job of a run in its context.
+type riverJobKey struct{}
+
+func (r *riverQueue[TTx]) finishTx(ctx context.Context, q store.Queries) error {
+	job, ok := ctx.Value(riverJobKey{}).(*river.Job[runArgs])
+	if !ok {
+		return nil
+	}
+	tx, ok := r.txOf(q)
+	if !ok {
+		return errors.New("jobs: finishing a queue entry needs the Queries of a transaction")
+	}
+	// River's completer, after Work returns, then finds the entry no longer
+	// running and leaves it.
+	_, err := river.JobCompleteTx[riverdriver.Driver[TTx]](ctx, tx, job)
+	if errors.Is(err, rivertype.ErrNotFound) {
+		return nil // not running any more: nothing to finish
+	}
+	return err
+}
+
 // fetchCooldown is the least time between two fetches of a queue: River's
 // default is 100 ms, which a second job started within it would wait.
 const fetchCooldown = 5 * time.Millisecond
@@ -200,6 +225,7 @@ type worker struct {
 }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[runArgs]) error {
+	ctx = context.WithValue(ctx, riverJobKey{}, job)
 	return w.s.work(ctx, job.Args, job.Attempt >= job.MaxAttempts)
 }
 

@@ -79,3 +79,40 @@ func TestOrphanedEntryIsQueuedAgain(t *testing.T) {
 		}
 	})
 }
+
+// TestQueueEntryEndsWithTheJob: the transaction that ends a job also
+// completes its River queue entry, so that no write of River's own follows
+// the run (its completer would write a moment later, up to 50 ms). Read
+// together in one transaction, a job that has ended never has its entry
+// still running.
+func TestQueueEntryEndsWithTheJob(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		e := newEnv(t, b)
+		e.start(e.svc)
+		for key, want := range map[string]string{"a": resource.JobStateCompleted, jobstest.KeyFail: resource.JobStateError} {
+			v := e.createAndStart(key)
+			for deadline := time.Now().Add(time.Minute); ; {
+				var state, entry string
+				e.must(e.st.InTx(e.ctx, func(q store.Queries) error {
+					j, err := q.GetJob(e.ctx, account, v.ID)
+					if err != nil {
+						return err
+					}
+					state = j.State
+					entry, err = queryDriverString(e, q, `SELECT state FROM river_job WHERE args->>'job_id' = '`+v.ID+`'`)
+					return err
+				}))
+				if state != resource.JobStateInProgress {
+					if state != want || entry != "completed" {
+						t.Errorf("job %s %s, its queue entry %q: want %s and completed", key, state, entry, want)
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("job %s still %s", key, state)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+	})
+}

@@ -561,6 +561,15 @@ func (t *tracker) set(i int, done int64) {
 	t.report(t.done, t.total)
 }
 
+// grow adds size to the total, for a copy whose size was not known when
+// the tracker was made.
+func (t *tracker) grow(size int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.total += size
+	t.report(t.done, t.total)
+}
+
 // of is the progress callback of copy i.
 func (t *tracker) of(i int) func(int64) { return func(done int64) { t.set(i, done) } }
 

@@ -164,10 +164,19 @@ func (r *ImportFromS3) run(ctx context.Context, job resource.Job, progress jobs.
 		locs[i] = s3access.Location{Endpoint: ep, Bucket: s.bucket, Key: s.key}
 	}
 
-	// Describe every source first.
+	// Describe every source first, so that a job with a missing or
+	// oversized source fails before any byte moves and names every such
+	// source at once. A single source streamed into a local store needs no
+	// HeadObject: its GetObject says as much, its size checked before any
+	// byte is written, so that a small import is one S3 round trip.
+	_, s3Store := r.deps.Assets.(*assetstore.S3)
+	describe := len(sources) > 1 || s3Store
 	infos := make([]s3access.ObjectInfo, len(sources))
 	problems := make([]error, len(sources))
 	err = forEach(ctx, len(sources), r.deps.Parallelism, func(ctx context.Context, i int) error {
+		if !describe {
+			return nil
+		}
 		if s, ok := r.deps.Assets.(*assetstore.S3); ok && s.Contains(locs[i]) {
 			problems[i] = fault.AccessDeniedf("%s is inside Wharf's asset store", locs[i])
 			return nil
@@ -216,8 +225,15 @@ func (r *ImportFromS3) run(ctx context.Context, job resource.Job, progress jobs.
 		if err != nil {
 			return err
 		}
-		info, err := assetstore.Import(ctx, r.deps.Assets, locs[i], key, t.of(i))
+		opts := assetstore.ImportOptions{Progress: t.of(i)}
+		if !describe {
+			opts.MaxSize, opts.Sized = r.deps.MaxAssetSize, t.grow
+		}
+		info, err := assetstore.ImportWith(ctx, r.deps.Assets, locs[i], key, opts)
 		rec.copied(err, false)
+		if tl := (*assetstore.TooLargeError)(nil); errors.As(err, &tl) {
+			err = &tooLarge{size: tl.Size}
+		}
 		if err == nil && info.Size > r.deps.MaxAssetSize {
 			// Replaced by a larger object since it was described.
 			err = &tooLarge{size: info.Size}

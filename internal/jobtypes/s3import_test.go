@@ -162,16 +162,47 @@ func TestImportMissingSources(t *testing.T) {
 			t.Fatalf("errors %s", job.Errors)
 		}
 	})
+
+	// A single source into the local store is read without a HeadObject:
+	// its GetObject's answer must say the same.
+	t.Run("one missing bucket", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, options{})
+		job := e.importJob(resource.JobStateError, src{"wharf-no-such-bucket-x2", "k"})
+		errs := jobErrors(t, job)
+		if len(errs) != 1 || errs[0].Code != jobs.CodeResourceNotFound ||
+			errs[0].Message != `bucket "wharf-no-such-bucket-x2" does not exist (source s3://wharf-no-such-bucket-x2/k)` {
+			t.Fatalf("errors %s", job.Errors)
+		}
+		if got := errorSources(t, errs[0]); !slices.Equal(got, []src{{"wharf-no-such-bucket-x2", "k"}}) {
+			t.Errorf("details %v", got)
+		}
+	})
 }
 
 func TestImportSizeLimit(t *testing.T) {
 	t.Parallel()
 	const limit = 1000
-	e := newEnv(t, options{deps: func(d *jobtypes.Deps) { d.MaxAssetSize = limit }})
+	// Several sources are described (HeadObject) before any copy; a single
+	// one into the local store is refused from its GetObject's size.
+	for name, sources := range map[string][]string{"several": {"small", "big"}, "one": {"big"}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testImportSizeLimit(t, limit, sources)
+		})
+	}
+}
+
+func testImportSizeLimit(t *testing.T, limit int, keys []string) {
+	e := newEnv(t, options{deps: func(d *jobtypes.Deps) { d.MaxAssetSize = int64(limit) }})
 	bucket := e.srv.NewBucket(t)
 	e.srv.PutObject(t, bucket, "small", make([]byte, limit))
 	e.srv.PutObject(t, bucket, "big", make([]byte, limit+1))
-	job := e.importJob(resource.JobStateError, src{bucket, "small"}, src{bucket, "big"})
+	var sources []src
+	for _, k := range keys {
+		sources = append(sources, src{bucket, k})
+	}
+	job := e.importJob(resource.JobStateError, sources...)
 	errs := jobErrors(t, job)
 	if len(errs) != 1 {
 		t.Fatalf("errors %s, want one", job.Errors)
@@ -302,6 +333,29 @@ func TestRunReportsProgress(t *testing.T) {
 				t.Errorf("progress went backwards: %v", log.reports)
 			}
 		})
+	}
+}
+
+// A single source into the local store, read without a HeadObject, reports
+// its total once its GetObject answers.
+func TestRunReportsProgressOfOneSource(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{noStart: true})
+	bucket := e.srv.NewBucket(t)
+	const size = 3 * mib
+	e.srv.PutObject(t, bucket, "one", pattern(1, size))
+	job := e.createdJob(resource.JobTypeImportAssetsFromS3, importDetails(e.dataSet.ID, e.revision.ID, src{bucket, "one"}))
+	var log progressLog
+	res, err := e.runners[resource.JobTypeImportAssetsFromS3].Run(e.ctx, job, log.report)
+	e.must(err)
+	if len(res.Errors) > 0 || len(res.Assets) != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	if got := log.last(); got != [2]int64{size, size} {
+		t.Errorf("last progress %v, want %d/%d", got, size, size)
+	}
+	if !log.monotonic() {
+		t.Errorf("progress went backwards: %v", log.reports)
 	}
 }
 

@@ -19,7 +19,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	msqlite "modernc.org/sqlite"
@@ -61,10 +60,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	params.Add("_pragma", "journal_mode(WAL)")
 	params.Add("_pragma", "foreign_keys(1)")
 	params.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", path+"?"+params.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
+	db := sql.OpenDB(connector{dsn: path + "?" + params.Encode(), driver: &msqlite.Driver{}})
 	db.SetMaxOpenConns(1)
 	// Keep the one connection open: a memory database would vanish with
 	// it, and reopening costs the pragmas again.
@@ -72,7 +68,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 
-	handle := dbHandle{db: db, stmts: &stmtCache{stmts: map[string]*sql.Stmt{}}}
+	handle := dbHandle{db: db}
 	if err := connect(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -148,74 +144,21 @@ func classify(err error) sqlstore.ErrorKind {
 
 // dbHandle and txHandle adapt database/sql to sqlstore's Conn.
 
+// Their statements stay prepared on the connection (stmtconn.go).
 type dbHandle struct {
-	db    *sql.DB
-	stmts *stmtCache
+	db *sql.DB
 }
 
 func (h dbHandle) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	if st := h.stmts.get(ctx, h.db, query); st != nil {
-		return execResult(st.ExecContext(ctx, args...))
-	}
 	return execResult(h.db.ExecContext(ctx, query, args...))
 }
 
 func (h dbHandle) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	var rows *sql.Rows
-	var err error
-	if st := h.stmts.get(ctx, h.db, query); st != nil {
-		rows, err = st.QueryContext(ctx, args...)
-	} else {
-		rows, err = h.db.QueryContext(ctx, query, args...)
-	}
+	rows, err := h.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	return sqlRows{rows}, nil
-}
-
-// stmtCache keeps the statements run outside transactions prepared: SQLite
-// compiles a statement each time it is prepared, which the profile of a
-// GetJob under load showed taking a fifth of the server's time on the one
-// connection every call waits for. Bounded; statements past the bound, and
-// anything but reads and writes of rows, run unprepared.
-type stmtCache struct {
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
-}
-
-const maxCachedStatements = 256
-
-func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) *sql.Stmt {
-	verb, _, _ := strings.Cut(strings.TrimSpace(query), " ")
-	switch strings.ToUpper(verb) {
-	case "SELECT", "INSERT", "UPDATE", "DELETE":
-	default:
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.stmts[query]; ok {
-		return st
-	}
-	if len(c.stmts) >= maxCachedStatements {
-		return nil
-	}
-	st, err := db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil // run unprepared: the error, if it is one, shows there
-	}
-	c.stmts[query] = st
-	return st
-}
-
-func (c *stmtCache) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, st := range c.stmts {
-		st.Close()
-	}
-	c.stmts = nil
 }
 
 func (h dbHandle) Begin(ctx context.Context) (sqlstore.Tx, error) {
@@ -228,10 +171,7 @@ func (h dbHandle) Begin(ctx context.Context) (sqlstore.Tx, error) {
 
 func (h dbHandle) Ping(ctx context.Context) error { return h.db.PingContext(ctx) }
 
-func (h dbHandle) Close() error {
-	h.stmts.close()
-	return h.db.Close()
-}
+func (h dbHandle) Close() error { return h.db.Close() }
 
 type txHandle struct{ tx *sql.Tx }
 
