@@ -65,7 +65,7 @@ func (s *S3) Location(key Key) s3access.Location {
 	if err := key.check(); err != nil {
 		panic(err)
 	}
-	return s3access.Location{Endpoint: s.ep, Bucket: s.bucket, Key: s.prefix + key.path}
+	return s3access.Location{Endpoint: s.ep, Bucket: s.bucket, Key: s.prefix + key.path, Exclusive: true}
 }
 
 // Contains reports whether loc is inside the store (same endpoint URL,

@@ -484,3 +484,40 @@ func TestStreamingKeepsAtMostConcurrencyPartsInFlight(t *testing.T) {
 	}
 	sameBytes(t, "bounded put", read(t, dst), data)
 }
+
+// TestExclusiveKeyAbortsStrayUploads: an upload to a key that nobody knows
+// of (what an SDK retry of CreateMultipartUpload leaves when the first
+// answer was lost) is aborted once a multipart upload to an Exclusive key
+// completes, and left alone at a key that is not Exclusive (another writer's
+// upload to a client's bucket).
+func TestExclusiveKeyAbortsStrayUploads(t *testing.T) {
+	t.Parallel()
+	srv := s3test.Start(t)
+	ep := endpoint(t, srv)
+	bucket := srv.NewBucket(t)
+	data := randomBytes(11 * mib)
+	for _, exclusive := range []bool{true, false} {
+		t.Run(fmt.Sprint("exclusive=", exclusive), func(t *testing.T) {
+			dst := s3access.Location{Endpoint: ep, Bucket: bucket, Key: fmt.Sprint("asset-", exclusive), Exclusive: exclusive}
+			if _, err := ep.Client().CreateMultipartUpload(ctxT(t), &s3.CreateMultipartUploadInput{
+				Bucket: &dst.Bucket, Key: &dst.Key}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := s3access.PutStream(ctxT(t), dst, strings.NewReader(string(data)), int64(len(data)),
+				s3access.PutOptions{Tuning: s3access.Tuning{PartSize: 5 * mib, Concurrency: 2}})
+			if err != nil || !res.Multipart {
+				t.Fatalf("PutStream: %+v, %v; want a multipart upload", res, err)
+			}
+			sameBytes(t, "put", read(t, dst), data)
+			var left int
+			for _, u := range srv.Uploads(t, bucket) {
+				if strings.Contains(u, dst.Key) {
+					left++
+				}
+			}
+			if want := map[bool]int{true: 0, false: 1}[exclusive]; left != want {
+				t.Errorf("%d uploads left at %s, want %d", left, dst.Key, want)
+			}
+		})
+	}
+}

@@ -47,6 +47,11 @@ type Location struct {
 	Endpoint *Endpoint
 	Bucket   string
 	Key      string
+	// Exclusive says that only one writer writes the key at a time (a key
+	// of Wharf's asset store, written by the run holding its job's lease):
+	// after a multipart upload to it completes, any other upload to it is
+	// a leftover, and is aborted.
+	Exclusive bool
 }
 
 func (l Location) String() string { return "s3://" + l.Bucket + "/" + l.Key }
@@ -526,6 +531,9 @@ func (m *multipart) run(ctx context.Context, concurrency int,
 		var etag string
 		etag, err = m.complete(ctx)
 		if err == nil {
+			if m.dst.Exclusive {
+				m.abortStrays(ctx)
+			}
 			return etag, nil
 		}
 	}
@@ -548,6 +556,16 @@ func (m *multipart) complete(ctx context.Context) (string, error) {
 		return "", classify("put", m.dst.Bucket, m.dst.Key, err)
 	}
 	return aws.ToString(out.ETag), nil
+}
+
+// abortStrays aborts the other uploads to the key just written: one whose
+// CreateMultipartUpload the SDK retried after its answer was lost (the
+// server created the upload, the client never heard of it), which nothing
+// else would ever abort. A failure is left to the job's cleanup.
+func (m *multipart) abortStrays(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	_, _ = AbortUploadsAt(ctx, m.dst)
 }
 
 // abort aborts the upload even if ctx was cancelled.
