@@ -51,20 +51,30 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func TestDeliveries(t *testing.T) {
-	t.Parallel()
+// newSender opens a store and an exchange on it, with a data set of the
+// sender's; the store is closed when the test ends.
+func newSender(t *testing.T) (*sqlite.Store, *exchange.Service, exchange.DataSetView) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "wharf.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	svc := exchange.New(st, region)
 	ptr := func(s string) *string { return &s }
 	ds, err := svc.CreateDataSet(ctx, sender, exchange.CreateDataSetInput{Name: ptr("d"), Description: ptr("d"), AssetType: ptr(resource.AssetTypeS3Snapshot)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st, svc, ds
+}
+
+func TestDeliveries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, svc, ds := newSender(t)
+	ptr := func(s string) *string { return &s }
 	var grants []exchange.DataGrantView
 	for _, to := range []string{receiver, silent} {
 		g, err := svc.CreateDataGrant(ctx, sender, exchange.CreateDataGrantInput{Name: ptr("g"),
@@ -186,17 +196,8 @@ func settled(t *testing.T, st store.Store, id string) bool {
 func TestRunIsWokenAndRetriesWhenDue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "wharf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	svc := exchange.New(st, region)
+	st, svc, ds := newSender(t)
 	ptr := func(s string) *string { return &s }
-	ds, err := svc.CreateDataSet(ctx, sender, exchange.CreateDataSetInput{Name: ptr("d"), Description: ptr("d"), AssetType: ptr(resource.AssetTypeS3Snapshot)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	g, err := svc.CreateDataGrant(ctx, sender, exchange.CreateDataGrantInput{Name: ptr("g"),
 		GrantDistributionScope: ptr(resource.GrantScopeNone), ReceiverPrincipal: ptr(receiver), SourceDataSetID: &ds.ID})
 	if err != nil {
