@@ -52,6 +52,10 @@ var (
 	ErrInvalidRange = errors.New("assetstore: range not satisfiable")
 	// ErrSizeMismatch: Put's reader held more or fewer bytes than its size.
 	ErrSizeMismatch = s3access.ErrSizeMismatch
+	// ErrSuperseded: a Put lost to a newer Put of the same key that
+	// completed while it was still writing (a key has one writer at a time:
+	// the run holding its job's lease; a newer writer fences an older one).
+	ErrSuperseded = s3access.ErrSuperseded
 )
 
 // Store keeps asset bytes under Keys. Implementations are safe for

@@ -1,13 +1,16 @@
 package s3access_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -520,4 +523,77 @@ func TestExclusiveKeyAbortsStrayUploads(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExclusiveKeyFencesOnlyOlderUploads: when a multipart upload to an
+// Exclusive key completes, an upload initiated after it is left alone, and
+// an older writer still writing fails with ErrSuperseded, leaving nothing.
+func TestExclusiveKeyFencesOnlyOlderUploads(t *testing.T) {
+	t.Parallel()
+	srv := s3test.Start(t)
+	ep := endpoint(t, srv)
+	bucket := srv.NewBucket(t)
+	dst := s3access.Location{Endpoint: ep, Bucket: bucket, Key: "fenced", Exclusive: true}
+	tuning := s3access.PutOptions{Tuning: s3access.Tuning{PartSize: 5 * mib, Concurrency: 1}}
+	older, newer := randomBytes(11*mib), randomBytes(11*mib)
+
+	// The older writer sends its first part, then waits for the newer
+	// writer to complete before it sends the rest.
+	gate := make(chan struct{})
+	olderErr := make(chan error, 1)
+	go func() {
+		r := io.MultiReader(bytes.NewReader(older[:6*mib]), gatedReader{gate, bytes.NewReader(older[6*mib:])})
+		_, err := s3access.PutStream(ctxT(t), dst, r, int64(len(older)), tuning)
+		olderErr <- err
+	}()
+	for len(srv.Uploads(t, bucket)) == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(1100 * time.Millisecond) // servers keep Initiated to the second or the millisecond
+
+	// The newer writer creates a third upload after its own, before it
+	// completes: that one must survive.
+	var third string
+	r := io.MultiReader(bytes.NewReader(newer[:6*mib]), &onFirstRead{f: func() {
+		time.Sleep(1100 * time.Millisecond)
+		out, err := ep.Client().CreateMultipartUpload(ctxT(t), &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: &dst.Key})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		third = *out.UploadId
+	}, r: bytes.NewReader(newer[6*mib:])})
+	if _, err := s3access.PutStream(ctxT(t), dst, r, int64(len(newer)), tuning); err != nil {
+		t.Fatalf("newer PutStream: %v", err)
+	}
+	close(gate)
+	if err := <-olderErr; !errors.Is(err, s3access.ErrSuperseded) {
+		t.Errorf("older PutStream = %v, want ErrSuperseded", err)
+	}
+	sameBytes(t, "newer put", read(t, dst), newer)
+	left := srv.Uploads(t, bucket)
+	if len(left) != 1 || !strings.Contains(left[0], third) {
+		t.Errorf("uploads left: %q, want only the third one (%s)", left, third)
+	}
+}
+
+type gatedReader struct {
+	gate <-chan struct{}
+	r    io.Reader
+}
+
+func (g gatedReader) Read(p []byte) (int, error) {
+	<-g.gate
+	return g.r.Read(p)
+}
+
+type onFirstRead struct {
+	once sync.Once
+	f    func()
+	r    io.Reader
+}
+
+func (o *onFirstRead) Read(p []byte) (int, error) {
+	o.once.Do(o.f)
+	return o.r.Read(p)
 }

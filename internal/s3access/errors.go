@@ -37,6 +37,9 @@ var (
 	// ErrUploadLeft: a failed write could not abort its multipart upload,
 	// which is left at the destination (joined to the write's error).
 	ErrUploadLeft = errors.New("a multipart upload was left behind")
+	// ErrSuperseded: a multipart upload to an Exclusive key was aborted by
+	// a newer upload to the key that completed first (see Location.Exclusive).
+	ErrSuperseded = errors.New("a newer write to the key completed and aborted this upload")
 )
 
 // ObjectError is the error of an operation on one S3 location. Reason is one

@@ -49,8 +49,11 @@ type Location struct {
 	Key      string
 	// Exclusive says that only one writer writes the key at a time (a key
 	// of Wharf's asset store, written by the run holding its job's lease):
-	// after a multipart upload to it completes, any other upload to it is
-	// a leftover, and is aborted.
+	// when a multipart upload to it completes, the uploads to it that were
+	// initiated before this one are leftovers (a dead run's, or one whose
+	// CreateMultipartUpload the SDK retried), and are aborted. Their
+	// writer, if it still writes, fails with ErrSuperseded. Uploads
+	// initiated after this one are left alone.
 	Exclusive bool
 }
 
@@ -527,15 +530,24 @@ func (m *multipart) run(ctx context.Context, concurrency int,
 	if err == nil {
 		err = ctx.Err()
 	}
+	var strays []string
+	if err == nil && m.dst.Exclusive {
+		strays = m.olderUploads(ctx)
+	}
 	if err == nil {
 		var etag string
 		etag, err = m.complete(ctx)
 		if err == nil {
-			if m.dst.Exclusive {
-				m.abortStrays(ctx)
-			}
+			m.abortStrays(ctx, strays)
 			return etag, nil
 		}
+	}
+	if m.dst.Exclusive && hasCode(err, "NoSuchUpload") {
+		cause := err
+		if oe := (*ObjectError)(nil); errors.As(err, &oe) {
+			cause = oe.Cause
+		}
+		err = objectError("put", m.dst.Bucket, m.dst.Key, ErrSuperseded, cause)
 	}
 	if aerr := m.abort(ctx); aerr != nil {
 		err = errors.Join(err, fmt.Errorf("s3access: %w: abort multipart upload %s of %s: %w", ErrUploadLeft, m.id, m.dst, aerr))
@@ -558,14 +570,49 @@ func (m *multipart) complete(ctx context.Context) (string, error) {
 	return aws.ToString(out.ETag), nil
 }
 
-// abortStrays aborts the other uploads to the key just written: one whose
+// olderUploads lists the uploads to the key initiated before this one (by
+// the server's clock, the only one they share): a dead run's, or one whose
 // CreateMultipartUpload the SDK retried after its answer was lost (the
 // server created the upload, the client never heard of it), which nothing
-// else would ever abort. A failure is left to the job's cleanup.
-func (m *multipart) abortStrays(ctx context.Context) {
+// else would ever abort. An upload this one cannot be placed against, or a
+// listing that fails, gives none: the stray is then left to the sweeps.
+func (m *multipart) olderUploads(ctx context.Context) []string {
+	var ours *time.Time
+	var all []types.MultipartUpload
+	err := listUploads(ctx, m.dst.Endpoint, m.dst.Bucket, m.dst.Key, func(u types.MultipartUpload) {
+		switch {
+		case aws.ToString(u.Key) != m.dst.Key:
+		case aws.ToString(u.UploadId) == m.id:
+			ours = u.Initiated
+		default:
+			all = append(all, u)
+		}
+	})
+	if err != nil || ours == nil {
+		return nil
+	}
+	var older []string
+	for _, u := range all {
+		if u.Initiated != nil && u.Initiated.Before(*ours) {
+			older = append(older, aws.ToString(u.UploadId))
+		}
+	}
+	return older
+}
+
+// abortStrays aborts the uploads olderUploads found, once this one has
+// completed. A failure is left to the sweeps.
+func (m *multipart) abortStrays(ctx context.Context, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
-	_, _ = AbortUploadsAt(ctx, m.dst)
+	for _, id := range ids {
+		_, _ = m.dst.Endpoint.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+			Bucket: &m.dst.Bucket, Key: &m.dst.Key, UploadId: &id,
+		})
+	}
 }
 
 // abort aborts the upload even if ctx was cancelled.
@@ -836,7 +883,36 @@ func abortUploads(ctx context.Context, ep *Endpoint, bucket, listPrefix string, 
 	if ep == nil || bucket == "" {
 		return 0, errors.New("s3access: aborting uploads needs an endpoint and a bucket")
 	}
+	var uploads []types.MultipartUpload
 	aborted := 0
+	err := listUploads(ctx, ep, bucket, listPrefix, func(u types.MultipartUpload) {
+		if !match(aws.ToString(u.Key)) {
+			return
+		}
+		if !cutoff.IsZero() && u.Initiated != nil && !u.Initiated.Before(cutoff) {
+			return
+		}
+		uploads = append(uploads, u)
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, u := range uploads {
+		_, err := ep.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+			Bucket: &bucket, Key: u.Key, UploadId: u.UploadId,
+		})
+		if err != nil && !hasCode(err, "NoSuchUpload") {
+			return aborted, classify("abort-upload", bucket, aws.ToString(u.Key), err)
+		}
+		aborted++
+	}
+	return aborted, nil
+}
+
+// listUploads calls fn with each multipart upload in bucket listed with the
+// server-side prefix listPrefix (which must be "" or a whole key, for
+// MinIO), page by page.
+func listUploads(ctx context.Context, ep *Endpoint, bucket, listPrefix string, fn func(types.MultipartUpload)) error {
 	in := &s3.ListMultipartUploadsInput{Bucket: &bucket}
 	if listPrefix != "" {
 		in.Prefix = &listPrefix
@@ -844,28 +920,16 @@ func abortUploads(ctx context.Context, ep *Endpoint, bucket, listPrefix string, 
 	for {
 		out, err := ep.client.ListMultipartUploads(ctx, in)
 		if hasCode(err, "NoSuchUpload") {
-			return aborted, nil // some servers' way of saying "no uploads in this bucket"
+			return nil // some servers' way of saying "no uploads in this bucket"
 		}
 		if err != nil {
-			return aborted, notFoundDetail(ctx, "list-uploads", Location{Endpoint: ep, Bucket: bucket}, err)
+			return notFoundDetail(ctx, "list-uploads", Location{Endpoint: ep, Bucket: bucket}, err)
 		}
 		for _, u := range out.Uploads {
-			if !match(aws.ToString(u.Key)) {
-				continue
-			}
-			if !cutoff.IsZero() && u.Initiated != nil && !u.Initiated.Before(cutoff) {
-				continue
-			}
-			_, err := ep.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-				Bucket: &bucket, Key: u.Key, UploadId: u.UploadId,
-			})
-			if err != nil && !hasCode(err, "NoSuchUpload") {
-				return aborted, classify("abort-upload", bucket, aws.ToString(u.Key), err)
-			}
-			aborted++
+			fn(u)
 		}
 		if !aws.ToBool(out.IsTruncated) {
-			return aborted, nil
+			return nil
 		}
 		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
 	}
