@@ -98,6 +98,19 @@ func publishJSON(t *testing.T, env []string, args ...string) publishSummary {
 	return sum
 }
 
+// publishJSONFailing runs a `wharf publish --output json` that must exit 1
+// with its summary on stdout, and returns the summary and stderr.
+func publishJSONFailing(t *testing.T, env []string, args ...string) (publishSummary, string) {
+	t.Helper()
+	stdout, stderr, err := wharfRun(t, env, append([]string{"publish", "--output", "json"}, args...)...)
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "wharf publish %v succeeded\nstdout:\n%s\nstderr:\n%s", args, stdout, stderr)
+	require.Equal(t, 1, exit.ExitCode(), stderr)
+	var sum publishSummary
+	require.NoError(t, json.Unmarshal([]byte(stdout), &sum), "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	return sum, stderr
+}
+
 func newDataSet(t *testing.T, c *dataexchange.Client, name string) string {
 	t.Helper()
 	ds, err := c.CreateDataSet(context.Background(), &dataexchange.CreateDataSetInput{
@@ -240,7 +253,9 @@ func TestPublishS3(t *testing.T) {
 // TestPublishSpill publishes more objects than the (lowered) per-revision
 // limit: with --new-revision they spread over revisions of at most the
 // limit, each finalized, in order; with --revision the publish is refused
-// before anything is imported.
+// before anything is imported. With a revision whose job fails, --finalize
+// finalizes neither it nor the ones after it, and a second run completes
+// and finalizes them in order.
 func TestPublishSpill(t *testing.T) {
 	t.Parallel()
 	s := startS3Server(t, backends[0], "--test-assets-per-revision", "40")
@@ -287,6 +302,48 @@ func TestPublishSpill(t *testing.T) {
 	for i := range again.Revisions {
 		assert.Equal(t, sum.Revisions[i].Id, again.Revisions[i].Id)
 	}
+
+	// --finalize stops at the first revision with a failed job: planned
+	// with 45 assets per revision, the 100 objects make parts of 45, 45
+	// and 10; the server's quota of 40 fails the first two, and the third,
+	// whose job completes, is not finalized either (it would be a
+	// finalized revision after a missing one).
+	ds3 := newDataSet(t, s.c, "publish-finalize-order")
+	failed, stderr := publishJSONFailing(t, env, "--data-set", ds3, "--new-revision", "--finalize", "--assets-per-revision", "45",
+		"--s3-profile", "minio", "s3://"+bucket+"/p/")
+	require.Len(t, failed.Revisions, 3)
+	assert.Equal(t, 10, failed.AssetsImported)
+	require.Len(t, failed.Failures, 2, stderr)
+	for _, f := range failed.Failures {
+		assert.NotEmpty(t, f.JobId)
+		assert.Contains(t, f.Error, "SERVICE_QUOTA_EXCEEDED_EXCEPTION")
+	}
+	for i, r := range failed.Revisions {
+		assert.False(t, r.Finalized, "revision %d", i+1)
+		got, err := s.c.GetRevision(context.Background(), &dataexchange.GetRevisionInput{DataSetId: aws.String(ds3), RevisionId: aws.String(r.Id)})
+		require.NoError(t, err)
+		assert.False(t, got.Finalized, "revision %d was finalized after a revision with a failed job", i+1)
+	}
+	// Run again within the quota: the same three revisions are completed
+	// and finalized, in order.
+	fixed := publishJSON(t, env, "--data-set", ds3, "--new-revision", "--finalize", "--assets-per-revision", "40",
+		"--s3-profile", "minio", "s3://"+bucket+"/p/")
+	assert.Equal(t, 90, fixed.AssetsImported)
+	assert.Equal(t, 10, fixed.AssetsSkipped)
+	require.Len(t, fixed.Revisions, 3)
+	all = nil
+	finalizedAt = nil
+	for i, r := range fixed.Revisions {
+		assert.Equal(t, failed.Revisions[i].Id, r.Id)
+		assert.True(t, r.Finalized, "revision %d", i+1)
+		all = append(all, listAssets(t, s.c, ds3, r.Id)...)
+		got, err := s.c.GetRevision(context.Background(), &dataexchange.GetRevisionInput{DataSetId: aws.String(ds3), RevisionId: aws.String(r.Id)})
+		require.NoError(t, err)
+		finalizedAt = append(finalizedAt, aws.ToTime(got.UpdatedAt))
+	}
+	assert.Equal(t, keys, assetNames(all))
+	assert.True(t, sort.SliceIsSorted(finalizedAt, func(i, j int) bool { return finalizedAt[i].Before(finalizedAt[j]) }),
+		"revisions finalized out of order: %v", finalizedAt)
 }
 
 // writeTree writes files (path -> contents) under dir.

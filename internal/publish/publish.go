@@ -146,8 +146,8 @@ type target struct {
 	count     int              // assets in it, existing and planned
 	items     []item           // to import
 	skipped   int
-	remaining int // jobs not yet ended
-	failed    bool
+	remaining int  // jobs not yet ended
+	failed    bool // a job (or an asset in place) failed: not finalized, nor the targets after it
 }
 
 // Run publishes. The Summary is complete even when the error is not nil
@@ -257,6 +257,7 @@ func (p *publisher) plan(ctx context.Context, items []item) ([]*target, error) {
 				t.skipped++
 				p.sum.Skipped++
 			} else {
+				t.failed = true // not finalized: the asset must be replaced first
 				p.sum.Failures = append(p.sum.Failures, Failure{Assets: []string{it.Name},
 					Error: fmt.Sprintf("revision %s already holds an asset %q of %d bytes, but the source (%s) has %d: delete that asset, or publish to another revision",
 						t.id, it.Name, size, it.origin(), it.Size)})
@@ -464,22 +465,14 @@ func (p *publisher) run(ctx context.Context, targets []*target) error {
 		p.o.Report.Planned(plan)
 	}
 
-	next := 0 // the first target not yet finalized (or given up)
-	var finalizeErr error
-	// advance finalizes, in order, the targets whose jobs have all ended.
-	advance := func() {
-		for next < len(targets) && targets[next].remaining == 0 {
-			t := targets[next]
-			if p.o.Finalize && !t.finalized && !t.failed && finalizeErr == nil && ctx.Err() == nil {
-				if err := p.finalize(ctx, t); err != nil {
-					finalizeErr = err
-				}
-			}
-			next++
+	fin := &finalizer{targets: targets, enabled: p.o.Finalize, finalize: func(t *target) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-	}
+		return p.finalize(ctx, t)
+	}}
 	p.mu.Lock()
-	advance() // targets with nothing to import
+	fin.advance() // targets with nothing to import
 	p.mu.Unlock()
 
 	client.Parallel(ctx, p.o.Jobs, jobs, func(j job) {
@@ -496,7 +489,7 @@ func (p *publisher) run(ctx context.Context, targets []*target) error {
 			p.sum.Bytes += r.Bytes
 		}
 		j.t.remaining--
-		advance()
+		fin.advance()
 		p.mu.Unlock()
 		if p.o.Report != nil {
 			p.o.Report.JobDone(r)
@@ -505,7 +498,40 @@ func (p *publisher) run(ctx context.Context, targets []*target) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return finalizeErr
+	return fin.err
+}
+
+// finalizer finalizes targets in order as their jobs end: a target is
+// finalized once all its jobs have ended and every earlier one is
+// finalized. The first target with a failure (or whose finalization
+// fails) stops it: neither that target nor any after it is finalized, so
+// that a finalized revision is never followed by a missing part.
+type finalizer struct {
+	targets  []*target
+	enabled  bool
+	finalize func(*target) error
+
+	next    int   // the first target not yet passed
+	stopped bool  // a target with a failure was reached
+	err     error // the finalization that failed
+}
+
+// advance passes the targets, from next on, whose jobs have all ended,
+// finalizing them unless stopped. The caller holds the lock that guards
+// the targets' counts.
+func (f *finalizer) advance() {
+	for f.next < len(f.targets) && f.targets[f.next].remaining == 0 {
+		t := f.targets[f.next]
+		if t.failed {
+			f.stopped = true
+		}
+		if f.enabled && !f.stopped && !t.finalized {
+			if err := f.finalize(t); err != nil {
+				f.err, f.stopped = err, true
+			}
+		}
+		f.next++
+	}
 }
 
 func (p *publisher) finalize(ctx context.Context, t *target) error {

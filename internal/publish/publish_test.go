@@ -2,6 +2,7 @@ package publish
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -93,4 +94,63 @@ func TestRetryable(t *testing.T) {
 			t.Errorf("retryable(%T %v) = %v, want %v", tc.err, tc.err, got, tc.want)
 		}
 	}
+}
+
+// TestFinalizerOrder: targets are finalized in order as their jobs end,
+// and the first with a failure stops it: neither it nor any later target
+// is finalized, even when the later ones' jobs all completed.
+func TestFinalizerOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		failed   []bool
+		finalize error
+		want     []string
+	}{
+		{"all fine", []bool{false, false, false}, nil, []string{"r1", "r2", "r3"}},
+		{"the first failed", []bool{true, false, false}, nil, nil},
+		{"the second failed", []bool{false, true, false}, nil, []string{"r1"}},
+		{"the last failed", []bool{false, false, true}, nil, []string{"r1", "r2"}},
+		{"a finalization failed", []bool{false, false, false}, errors.New("boom"), []string{"r1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var targets []*target
+			for i, failed := range tc.failed {
+				targets = append(targets, &target{id: "r" + string(rune('1'+i)), remaining: 1, failed: failed})
+			}
+			var got []string
+			f := &finalizer{targets: targets, enabled: true, finalize: func(t *target) error {
+				got = append(got, t.id)
+				if tc.finalize != nil {
+					return tc.finalize
+				}
+				t.finalized = true
+				return nil
+			}}
+			f.advance()
+			if len(got) != 0 {
+				t.Fatalf("finalized %v before any job ended", got)
+			}
+			// The jobs end last to first: nothing is finalized before the
+			// first target's jobs have ended.
+			for i := len(targets) - 1; i >= 0; i-- {
+				targets[i].remaining--
+				f.advance()
+				if i > 0 && len(got) != 0 {
+					t.Fatalf("finalized %v while r1 still had a job running", got)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("finalized %v, want %v", got, tc.want)
+			}
+			if (f.err != nil) != (tc.finalize != nil) {
+				t.Errorf("err = %v", f.err)
+			}
+		})
+	}
+	// Not enabled (no --finalize): nothing is finalized.
+	targets := []*target{{id: "r1"}, {id: "r2"}}
+	f := &finalizer{targets: targets, finalize: func(t *target) error {
+		panic("finalized without --finalize")
+	}}
+	f.advance()
 }
