@@ -244,18 +244,23 @@ func TestPublishS3(t *testing.T) {
 	assert.Contains(t, stderr, "IMPORT_ASSETS_FROM_S3 COMPLETED: 100 assets")
 	assert.Contains(t, stdout, "100 assets imported")
 
-	// A missing object fails its job: exit status 1, the failure listed.
+	// A missing bucket fails the listing, before any job (a job that
+	// fails is TestPublishSpill's).
+	jobsBefore = len(listAllJobs(t, s.c, ds, rev2))
 	_, stderr, err = wharfRun(t, env, "publish", "--data-set", ds, "--revision", rev2, "--s3-profile", "minio", "s3://no-such-bucket-here/")
 	assert.Error(t, err)
 	assert.Contains(t, stderr, "no-such-bucket-here")
+	assert.Equal(t, jobsBefore, len(listAllJobs(t, s.c, ds, rev2)))
 }
 
 // TestPublishSpill publishes more objects than the (lowered) per-revision
 // limit: with --new-revision they spread over revisions of at most the
 // limit, each finalized, in order; with --revision the publish is refused
-// before anything is imported. With a revision whose job fails, --finalize
-// finalizes neither it nor the ones after it, and a second run completes
-// and finalizes them in order.
+// before anything is imported. A job that fails (the server's quota is
+// lower than the one planned with) exits 1 and lists the failure with its
+// job and error; with a revision whose job fails, --finalize finalizes
+// neither it nor the ones after it, and a second run completes and
+// finalizes them in order.
 func TestPublishSpill(t *testing.T) {
 	t.Parallel()
 	s := startS3Server(t, backends[0], "--test-assets-per-revision", "40")
@@ -302,6 +307,32 @@ func TestPublishSpill(t *testing.T) {
 	for i := range again.Revisions {
 		assert.Equal(t, sum.Revisions[i].Id, again.Revisions[i].Id)
 	}
+
+	// A job that fails: planned with 10,000 assets per revision (the
+	// default), 50 objects go into one IMPORT_ASSETS_FROM_S3 job, which
+	// the server's quota of 40 makes end in ERROR. Exit status 1, and the
+	// failure listed with its job and the job's error.
+	putSizedObjects(t, s.minio, bucket, "fifty/", 50, 16)
+	ds2 := newDataSet(t, s.c, "publish-job-failure")
+	rev = newRevision(t, s.c, ds2)
+	stdout, stderr, err = wharfRun(t, env, "publish", "--data-set", ds2, "--revision", rev, "--finalize", "--s3-profile", "minio", "s3://"+bucket+"/fifty/")
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Equal(t, 1, exit.ExitCode())
+	jobs := listAllJobs(t, s.c, ds2, rev)
+	require.Len(t, jobs, 1)
+	failedJob := aws.ToString(jobs[0].Id)
+	assert.Equal(t, types.StateError, jobs[0].State)
+	require.NotEmpty(t, jobs[0].Errors)
+	jobMessage := aws.ToString(jobs[0].Errors[0].Message)
+	assert.Contains(t, jobMessage, `more would exceed the limit "Assets per revision" (40)`)
+	assert.Contains(t, stderr, "failed: [fifty/0000.bin ")
+	assert.Contains(t, stderr, "(job "+failedJob+"): job "+failedJob+" ended ERROR")
+	assert.Contains(t, stderr, "SERVICE_QUOTA_EXCEEDED_EXCEPTION: "+jobMessage)
+	assert.Contains(t, stderr, "job "+failedJob+" IMPORT_ASSETS_FROM_S3 ERROR: 50 assets")
+	assert.Contains(t, stdout, "0 assets imported (0 bytes) in 1 jobs, 0 skipped, 50 failed")
+	assert.Contains(t, stdout, "revision "+rev+" (open)", "a revision with a failed job is not finalized")
+	assert.Empty(t, listAssets(t, s.c, ds2, rev))
 
 	// --finalize stops at the first revision with a failed job: planned
 	// with 45 assets per revision, the 100 objects make parts of 45, 45
@@ -401,4 +432,14 @@ func TestPublishDirectory(t *testing.T) {
 	one := publishJSON(t, env, "--data-set", ds, "--revision", rev, filepath.Join(dir, "sub", "deep-3.json"))
 	assert.Equal(t, 1, one.AssetsImported)
 	assert.Equal(t, []string{"deep-3.json"}, assetNames(listAssets(t, c, ds, rev)))
+
+	// Another file of that name and another size: a failure without a
+	// job, listed without one, and the revision is not finalized.
+	other := filepath.Join(t.TempDir(), "deep-3.json")
+	require.NoError(t, os.WriteFile(other, []byte(`{"i":3,"changed":true}`), 0o644))
+	stdout, stderr, err := wharfRun(t, env, "publish", "--data-set", ds, "--revision", rev, "--finalize", other)
+	require.Error(t, err, stdout)
+	assert.Contains(t, stderr, "failed: [deep-3.json]: revision "+rev+` already holds an asset "deep-3.json" of 7 bytes`)
+	assert.NotContains(t, stderr, "(job")
+	assert.Contains(t, stdout, "revision "+rev+" (open)")
 }

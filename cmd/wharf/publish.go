@@ -71,7 +71,7 @@ takes spill into further revisions. See docs/client.md.`,
 				printPublishSummary(cmd.OutOrStdout(), sum)
 			}
 			for _, f := range sum.Failures {
-				fmt.Fprintf(cmd.ErrOrStderr(), "failed: %v (job %s): %s\n", f.Assets, f.JobID, f.Error)
+				printPublishFailure(cmd.ErrOrStderr(), f)
 			}
 			return runErr
 		},
@@ -108,6 +108,17 @@ func printPublishSummary(w io.Writer, s *publish.Summary) {
 	if len(s.CancelledJobs) > 0 {
 		fmt.Fprintf(w, "cancelled %d job(s) an earlier run left WAITING\n", len(s.CancelledJobs))
 	}
+}
+
+// printPublishFailure writes "failed: [names] (job ID): error", without
+// the job when the failure had none (an asset in place with another size,
+// a job that could not be created).
+func printPublishFailure(w io.Writer, f publish.Failure) {
+	job := ""
+	if f.JobID != "" {
+		job = " (job " + f.JobID + ")"
+	}
+	fmt.Fprintf(w, "failed: %v%s: %s\n", f.Assets, job, f.Error)
 }
 
 func failedCount(fs []publish.Failure) int {
