@@ -219,3 +219,38 @@ func TestSubscribe(t *testing.T) {
 	assert.Error(t, err)
 	assert.Contains(t, stderr, "ResourceNotFoundException")
 }
+
+// TestSubscribeSameName subscribes a directory with a key pattern that
+// holds no revision (${Asset.Name}) to two revisions whose asset of one
+// name has one size and other bytes: the file ends with the newer
+// revision's bytes (a file of the right size is no proof that it is this
+// revision's asset), and no progress journal is left behind.
+func TestSubscribeSameName(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, backends[0])
+	c := s.client(s.Root)
+	env := clientEnv(t, s, s.Root, nil)
+	ds := newDataSet(t, c, "subscribe-same-name")
+	older, newer := bytes.Repeat([]byte("old!"), 1000), bytes.Repeat([]byte("new!"), 1000)
+	src := t.TempDir()
+	writeTree(t, src, map[string][]byte{"same.bin": older})
+	publishJSON(t, env, "--data-set", ds, "--new-revision", "--finalize", src)
+
+	dir := t.TempDir()
+	sum := subscribeJSON(t, env, "--data-set", ds, "--to", dir, "--key-pattern", "${Asset.Name}")
+	require.Len(t, sum.Exported, 1)
+	b, err := os.ReadFile(filepath.Join(dir, "same.bin"))
+	require.NoError(t, err)
+	require.Equal(t, older, b)
+
+	src2 := t.TempDir()
+	writeTree(t, src2, map[string][]byte{"same.bin": newer})
+	rev2 := publishJSON(t, env, "--data-set", ds, "--new-revision", "--finalize", src2).Revisions[0].Id
+	sum = subscribeJSON(t, env, "--data-set", ds, "--to", dir, "--key-pattern", "${Asset.Name}")
+	require.Len(t, sum.Exported, 1)
+	assert.Equal(t, rev2, sum.Exported[0].Id)
+	assert.Len(t, sum.Exported[0].JobIds, 1, "the newer revision's asset was not downloaded")
+	manifest, err := os.ReadFile(filepath.Join(dir, subscribe.ManifestName(ds)))
+	require.NoError(t, err)
+	requireTree(t, dir, map[string][]byte{"same.bin": newer, subscribe.ManifestName(ds): manifest})
+}

@@ -3,12 +3,14 @@ package subscribe
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -44,9 +46,13 @@ func (d *dirDest) readManifest(_ context.Context, name string) ([]byte, error) {
 	return b, err
 }
 
-// writeManifest replaces the manifest through a temporary file, so that it
-// is never half-written.
 func (d *dirDest) writeManifest(_ context.Context, name string, b []byte) error {
+	return d.replace(name, b)
+}
+
+// replace replaces the file name in the directory through a temporary
+// file, so that it is never half-written.
+func (d *dirDest) replace(name string, b []byte) error {
 	tmp, err := os.CreateTemp(d.dir, "."+name+".part-")
 	if err != nil {
 		return err
@@ -63,6 +69,120 @@ func (d *dirDest) writeManifest(_ context.Context, name string, b []byte) error 
 		return err
 	}
 	return os.Rename(tmp.Name(), filepath.Join(d.dir, name))
+}
+
+// progress is the journal of the revision being exported to a directory:
+// the assets whose files it has completed. Only these are trusted when an
+// interrupted export of the same revision resumes; a file that is merely
+// there with the right size may hold another revision's asset of that
+// name (a key pattern without ${Revision.Id} or ${Revision.CreatedAt}).
+// The journal holds one revision at a time: exporting another starts it
+// afresh (that export may overwrite the files it lists), and it is removed
+// once its revision is in the manifest.
+//
+// It is JSON lines: {"RevisionId": ...} first, then {"AssetId": ...,
+// "Key": ...} per file completed, appended after the file is renamed into
+// place. A line torn by a crash is ignored (that file is fetched again).
+type progress struct {
+	mu   sync.Mutex
+	f    *os.File
+	done map[string]string // asset id -> key, from the run interrupted
+}
+
+type progressHeader struct {
+	RevisionID string `json:"RevisionId"`
+}
+
+type progressEntry struct {
+	AssetID string `json:"AssetId"`
+	Key     string `json:"Key"`
+}
+
+// ProgressName is the journal's file name in a directory destination.
+func ProgressName(dataSetID string) string { return ".wharf-subscribe-" + dataSetID + ".progress" }
+
+// openProgress opens the journal of revisionID: what an interrupted export
+// of that revision completed, and the file to append to. A journal of
+// another revision (or none) is replaced by an empty one.
+func (d *dirDest) openProgress(dataSetID, revisionID string) (*progress, error) {
+	path := filepath.Join(d.dir, ProgressName(dataSetID))
+	p := &progress{done: map[string]string{}}
+	if b, err := os.ReadFile(path); err == nil {
+		lines := bytes.Split(b, []byte("\n"))
+		var h progressHeader
+		if json.Unmarshal(lines[0], &h) == nil && h.RevisionID == revisionID {
+			for _, l := range lines[1:] {
+				var e progressEntry
+				if json.Unmarshal(l, &e) == nil && e.AssetID != "" {
+					p.done[e.AssetID] = e.Key
+				}
+			}
+			// Append after the last complete line: a torn one is cut off.
+			f, err := os.OpenFile(path, os.O_RDWR, 0o644)
+			if err != nil {
+				return nil, err
+			}
+			end := bytes.LastIndexByte(b, '\n') + 1
+			if err := f.Truncate(int64(end)); err == nil {
+				_, err = f.Seek(int64(end), io.SeekStart)
+			}
+			if err != nil {
+				f.Close()
+				return nil, err
+			}
+			p.f = f
+			return p, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	h, err := json.Marshal(progressHeader{RevisionID: revisionID})
+	if err != nil {
+		return nil, err
+	}
+	// Replaced whole, so that no line of another revision's survives.
+	if err := d.replace(ProgressName(dataSetID), append(h, '\n')); err != nil {
+		return nil, err
+	}
+	if p.f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// trusted says whether the file at path is assetID's, completed by an
+// interrupted export of this revision: the journal lists it with this key,
+// and the file is there with the asset's size.
+func (p *progress) trusted(assetID, key, path string, size int64) bool {
+	if k, ok := p.done[assetID]; !ok || k != key {
+		return false
+	}
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() == size
+}
+
+// add records that assetID's file is complete at key.
+func (p *progress) add(assetID, key string) error {
+	b, err := json.Marshal(progressEntry{AssetID: assetID, Key: key})
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err = p.f.Write(append(b, '\n'))
+	return err
+}
+
+func (p *progress) close() error { return p.f.Close() }
+
+// removeProgress removes the journal once its revision is in the
+// manifest.
+func (d *dirDest) removeProgress(dataSetID string) error {
+	err := os.Remove(filepath.Join(d.dir, ProgressName(dataSetID)))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // bucketDest is s3://bucket/prefix (prefix empty or ending in "/").

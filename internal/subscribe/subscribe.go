@@ -259,6 +259,11 @@ func (r *runner) sync(ctx context.Context) error {
 		if err := r.dst.writeManifest(ctx, name, b); err != nil {
 			return fmt.Errorf("write the manifest %s: %w", name, err)
 		}
+		if d, ok := r.dst.(*dirDest); ok {
+			if err := d.removeProgress(r.o.DataSetID); err != nil {
+				r.logf("remove the progress journal %s: %v", ProgressName(r.o.DataSetID), err)
+			}
+		}
 		var bytes int64
 		for _, a := range mr.Assets {
 			bytes += a.Size
@@ -320,19 +325,28 @@ func (r *runner) exportToBucket(ctx context.Context, d *bucketDest, rev types.Re
 
 func (r *runner) exportToDir(ctx context.Context, d *dirDest, rev types.RevisionEntry, assets []types.AssetEntry, mr *manifestRevision) error {
 	type task struct {
-		a    types.AssetEntry
-		path string
+		a         types.AssetEntry
+		path, key string
 	}
 	var tasks []task
-	for i, a := range assets {
+	paths := make([]string, len(assets))
+	for i := range assets {
 		path, err := d.path(mr.Assets[i].Key)
 		if err != nil {
 			return err
 		}
-		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == assetSize(a) {
-			continue // an interrupted run got it
+		paths[i] = path
+	}
+	prog, err := d.openProgress(r.o.DataSetID, aws.ToString(rev.Id))
+	if err != nil {
+		return fmt.Errorf("the progress journal %s: %w", ProgressName(r.o.DataSetID), err)
+	}
+	defer prog.close()
+	for i, a := range assets {
+		if prog.trusted(aws.ToString(a.Id), mr.Assets[i].Key, paths[i], assetSize(a)) {
+			continue // an interrupted export of this revision completed it
 		}
-		tasks = append(tasks, task{a, path})
+		tasks = append(tasks, task{a, paths[i], mr.Assets[i].Key})
 	}
 	var (
 		mu   sync.Mutex
@@ -340,6 +354,11 @@ func (r *runner) exportToDir(ctx context.Context, d *dirDest, rev types.Revision
 	)
 	client.Parallel(ctx, r.o.Jobs, tasks, func(t task) {
 		jobID, err := r.download(ctx, rev, t.a, t.path)
+		if err == nil {
+			if perr := prog.add(aws.ToString(t.a.Id), t.key); perr != nil {
+				err = fmt.Errorf("record it in the progress journal: %w", perr)
+			}
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if jobID != "" {

@@ -1,6 +1,8 @@
 package subscribe
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -31,5 +33,118 @@ func TestDirPath(t *testing.T) {
 		if p, err := d.path(key); err == nil {
 			t.Errorf("path(%q) = %q, want an error", key, p)
 		}
+	}
+}
+
+// TestProgress: only the files an interrupted export of the same revision
+// completed are trusted, with their key and size; another revision's
+// export starts the journal afresh; a torn last line is cut off.
+func TestProgress(t *testing.T) {
+	dir := t.TempDir()
+	d := &dirDest{dir: dir}
+	file := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	a := file("a.csv", "aaa")
+	b := file("b.csv", "bbb")
+
+	p, err := d.openProgress("ds", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.trusted("A", "a.csv", a, 3) {
+		t.Error("a file no export completed is trusted")
+	}
+	if err := p.add("A", "a.csv"); err != nil {
+		t.Fatal(err)
+	}
+	p.close()
+
+	// The interrupted export of r1 resumes: A is trusted, B is not.
+	p, err = d.openProgress("ds", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.trusted("A", "a.csv", a, 3) {
+		t.Error("the file this revision's export completed is not trusted")
+	}
+	for _, tc := range []struct {
+		asset, key, path string
+		size             int64
+	}{
+		{"B", "b.csv", b, 3},     // not completed by the export
+		{"A", "other.csv", a, 3}, // another key pattern
+		{"A", "a.csv", a, 4},     // another size
+		{"A", "a.csv", filepath.Join(dir, "gone.csv"), 3},
+	} {
+		if p.trusted(tc.asset, tc.key, tc.path, tc.size) {
+			t.Errorf("trusted %+v", tc)
+		}
+	}
+	if err := p.add("B", "b.csv"); err != nil {
+		t.Fatal(err)
+	}
+	p.close()
+	// A crash tears the last line.
+	journal := filepath.Join(dir, ProgressName("ds"))
+	f, err := os.OpenFile(journal, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(`{"AssetId":"C","Ke`); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	p, err = d.openProgress("ds", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.trusted("A", "a.csv", a, 3) || !p.trusted("B", "b.csv", b, 3) {
+		t.Error("the journal lost complete lines")
+	}
+	if err := p.add("C", "c.csv"); err != nil {
+		t.Fatal(err)
+	}
+	p.close()
+	p, err = d.openProgress("ds", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.done["C"]; !ok {
+		t.Errorf("the line appended after a torn one was lost: %v", p.done)
+	}
+	p.close()
+
+	// Another revision (a newer one with an asset of the same name, say):
+	// nothing of r1's is trusted, then or after.
+	p, err = d.openProgress("ds", "r2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.trusted("A", "a.csv", a, 3) {
+		t.Error("r1's file is trusted for r2")
+	}
+	p.close()
+	p, err = d.openProgress("ds", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.done) != 0 {
+		t.Errorf("r1's journal survived r2's export: %v", p.done)
+	}
+	p.close()
+
+	if err := d.removeProgress("ds"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(journal); !os.IsNotExist(err) {
+		t.Errorf("the journal is still there: %v", err)
+	}
+	if err := d.removeProgress("ds"); err != nil {
+		t.Errorf("removing no journal: %v", err)
 	}
 }
