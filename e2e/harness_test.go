@@ -180,6 +180,9 @@ type serverOptions struct {
 	// Bin is the wharf binary to run (crashpointBinary's, say); wharfBin
 	// when empty.
 	Bin string
+	// Port is the port to listen on (a stopped server's, so that its
+	// clients find the new one); a free one when 0.
+	Port int
 }
 
 // baseEnv is the environment for wharf processes: this process's, without
@@ -222,7 +225,10 @@ func startServer(t *testing.T, b backend, opts ...serverOptions) *server {
 	// listen; retry a few times when the server dies before it is ready.
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		port := freePort(t)
+		port := o.Port
+		if port == 0 {
+			port = freePort(t)
+		}
 		lastErr = s.launch(t, port, o)
 		if lastErr == nil {
 			t.Cleanup(s.stop)
@@ -337,6 +343,21 @@ func (s *server) restart(t *testing.T, b backend, o serverOptions) *server {
 	t.Helper()
 	s.stop()
 	o.DataDir = s.DataDir
+	db := s.Database
+	o.Database = &db
+	return startServer(t, b, o)
+}
+
+// startAgain starts a new server on the store and the port of s, which
+// has been stopped: clients that kept s's URL reach the new one.
+func (s *server) startAgain(t *testing.T, b backend, o serverOptions) *server {
+	t.Helper()
+	_, portText, ok := strings.Cut(strings.TrimPrefix(s.URL, "http://"), ":")
+	port, err := strconv.Atoi(portText)
+	if !ok || err != nil {
+		t.Fatalf("no port in %s", s.URL)
+	}
+	o.DataDir, o.Port = s.DataDir, port
 	db := s.Database
 	o.Database = &db
 	return startServer(t, b, o)

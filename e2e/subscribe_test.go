@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wharf-dev/wharf/internal/proctest"
 	"github.com/wharf-dev/wharf/internal/subscribe"
 )
 
@@ -32,6 +34,7 @@ type subscribeSummary struct {
 	}
 	AlreadyThere int
 	Failures     []struct{ RevisionId, Asset, Error string }
+	FailedPasses int
 }
 
 func subscribeJSON(t *testing.T, env []string, args ...string) subscribeSummary {
@@ -253,4 +256,83 @@ func TestSubscribeSameName(t *testing.T) {
 	manifest, err := os.ReadFile(filepath.Join(dir, subscribe.ManifestName(ds)))
 	require.NoError(t, err)
 	requireTree(t, dir, map[string][]byte{"same.bin": newer, subscribe.ManifestName(ds): manifest})
+}
+
+// TestSubscribeWatchRestart: `wharf subscribe --watch` outlives a server
+// restart. While the server is down its passes fail, each logged on
+// stderr; once the server is back (same store, same port) a revision
+// published then is still picked up; Ctrl-C then exits 1, the failed
+// passes counted in the summary.
+func TestSubscribeWatchRestart(t *testing.T) {
+	t.Parallel()
+	b := backends[0]
+	s := startServer(t, b)
+	env := clientEnv(t, s, s.Root, nil)
+	ds := newDataSet(t, s.client(s.Root), "subscribe-watch-restart")
+	src1 := t.TempDir()
+	writeTree(t, src1, map[string][]byte{"first.txt": []byte("before the restart")})
+	publishJSON(t, env, "--data-set", ds, "--new-revision", "--finalize", src1)
+
+	dir := t.TempDir()
+	cmd := exec.Command(wharfBin, "subscribe", "--data-set", ds, "--to", dir, "--key-pattern", "${Asset.Name}",
+		"--watch", "--poll-interval", "200ms", "--output", "json")
+	cmd.Env = env
+	var stdout, stderr proctest.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for !ok() {
+			select {
+			case err := <-exited:
+				stopped = true
+				t.Fatalf("subscribe --watch exited: %v\nstderr:\n%s", err, stderr.String())
+			default:
+			}
+			require.True(t, time.Now().Before(deadline), "%s: not within a minute:\n%s", what, stderr.String())
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	fileIs := func(name, body string) func() bool {
+		return func() bool {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			return err == nil && string(b) == body
+		}
+	}
+	waitFor("first.txt exported", fileIs("first.txt", "before the restart"))
+
+	s.stop()
+	waitFor("a failed pass logged", func() bool { return strings.Contains(stderr.String(), "watch: this pass failed") })
+	s = s.startAgain(t, b, serverOptions{})
+	src2 := t.TempDir()
+	writeTree(t, src2, map[string][]byte{"second.txt": []byte("after the restart")})
+	publishJSON(t, env, "--data-set", ds, "--new-revision", "--finalize", src2)
+	waitFor("second.txt exported", fileIs("second.txt", "after the restart"))
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	select {
+	case err := <-exited:
+		stopped = true
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, "subscribe --watch after failed passes and SIGINT:\n%s", stderr.String())
+		assert.Equal(t, 1, exit.ExitCode())
+	case <-time.After(30 * time.Second):
+		t.Fatal("subscribe --watch did not stop on SIGINT")
+	}
+	var sum subscribeSummary
+	require.NoError(t, json.Unmarshal([]byte(stdout.String()), &sum), stdout.String())
+	assert.Len(t, sum.Exported, 2)
+	assert.Empty(t, sum.Failures)
+	assert.Positive(t, sum.FailedPasses)
+	assert.Contains(t, stderr.String(), "failed pass(es) of the watch")
 }

@@ -24,7 +24,9 @@ not yet at the destination: to s3://bucket[/prefix] with one EXPORT_REVISIONS_TO
 revision and the key pattern, or to a directory with EXPORT_ASSET_TO_SIGNED_URL downloads
 (each asset's file appears complete, checked against the asset's size). A manifest at the
 destination records what was exported, so running it again exports only what is new.
---watch keeps polling for newly published revisions until interrupted. See docs/client.md.`,
+--watch keeps polling for newly published revisions until interrupted: a pass that fails
+(the server unreachable, say) is logged and tried again at the next poll, and the exit status
+on Ctrl-C is then 1. See docs/client.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
@@ -50,8 +52,12 @@ destination records what was exported, so running it again exports only what is 
 				for _, r := range sum.Exported {
 					assets += r.Assets
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%d revisions exported (%d assets) to %s, %d already there, %d failed\n",
-					len(sum.Exported), assets, sum.Destination, sum.AlreadyThere, len(sum.Failures))
+				passes := ""
+				if sum.FailedPasses > 0 {
+					passes = fmt.Sprintf(", %d failed passes of the watch", sum.FailedPasses)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d revisions exported (%d assets) to %s, %d already there, %d failed%s\n",
+					len(sum.Exported), assets, sum.Destination, sum.AlreadyThere, len(sum.Failures), passes)
 			}
 			return runErr
 		},
@@ -60,7 +66,7 @@ destination records what was exported, so running it again exports only what is 
 	cmd.Flags().StringVar(&o.DataSetID, "data-set", "", "the data set's id, owned or entitled (required)")
 	cmd.Flags().StringVar(&o.To, "to", "", "the destination: a directory or s3://bucket[/prefix] (required)")
 	cmd.Flags().StringVar(&o.KeyPattern, "key-pattern", subscribe.DefaultKeyPattern, "each asset's key (or path under the directory), with AWS's references")
-	cmd.Flags().BoolVar(&o.Watch, "watch", false, "keep running, exporting each newly published revision, until interrupted")
+	cmd.Flags().BoolVar(&o.Watch, "watch", false, "keep running, exporting each newly published revision, until interrupted (failures are logged and retried; any makes the exit status 1)")
 	cmd.Flags().DurationVar(&o.PollInterval, "poll-interval", subscribe.DefaultPollInterval, "with --watch, how often to look for new revisions")
 	cmd.Flags().IntVar(&o.Jobs, "jobs", subscribe.DefaultJobs, "assets downloaded at once to a directory")
 	cmd.Flags().StringVar(&s3Profile, "s3-profile", "", "the AWS profile whose credentials and endpoint write the manifest of an s3:// destination (default: the same configuration as Data Exchange)")

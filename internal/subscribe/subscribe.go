@@ -38,6 +38,12 @@ const (
 	DefaultJobs = 10
 	// DefaultPollInterval is how often Watch looks for new revisions.
 	DefaultPollInterval = 5 * time.Second
+	// RetryAfter is how long Watch waits before it exports a revision that
+	// failed again; the wait doubles with each failure, up to MaxRetryAfter.
+	// (Every poll would create jobs each few seconds for a revision that
+	// fails for good.)
+	RetryAfter    = time.Minute
+	MaxRetryAfter = time.Hour
 )
 
 // Options say what to export where.
@@ -65,6 +71,10 @@ type Summary struct {
 	// AlreadyThere counts the revisions the manifest already listed.
 	AlreadyThere int       `json:"AlreadyThere"`
 	Failures     []Failure `json:"Failures"`
+	// FailedPasses counts the passes of Watch that failed as a whole (the
+	// manifest or the revisions could not be read: the server or S3 was
+	// unreachable, say); each was logged and the next poll tried again.
+	FailedPasses int `json:"FailedPasses"`
 }
 
 // RevisionSummary is one revision exported.
@@ -82,10 +92,20 @@ type Failure struct {
 	Error      string `json:"Error"`
 }
 
-// FailedError is returned when some revisions were not exported.
-type FailedError struct{ N int }
+// FailedError is returned when some revisions were not exported, or, with
+// Watch, when anything failed during the watch (retried or not).
+type FailedError struct {
+	N      int // Failures
+	Passes int // FailedPasses
+}
 
-func (e *FailedError) Error() string { return fmt.Sprintf("%d failure(s) exporting revisions", e.N) }
+func (e *FailedError) Error() string {
+	msg := fmt.Sprintf("%d failure(s) exporting revisions", e.N)
+	if e.Passes > 0 {
+		msg += fmt.Sprintf(", %d failed pass(es) of the watch", e.Passes)
+	}
+	return msg
+}
 
 // Run exports what is missing at the destination (and, with Watch, what is
 // published later, until ctx ends: then it returns nil).
@@ -126,28 +146,78 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Summary, error) {
 		}
 		dst = &dirDest{dir: o.To}
 	}
-	r := &runner{c: c, o: o, ds: ds, dst: dst, sum: sum}
+	r := &runner{c: c, o: o, ds: ds, dst: dst, sum: sum, retries: retries{now: time.Now}}
+	return sum, loop(ctx, o, sum, r.sync, r.logf)
+}
+
+// loop runs sync once, or with Watch until ctx ends, every PollInterval. A
+// pass that fails ends a single run; under Watch it is logged and counted,
+// and the next poll tries again: only ctx ends a watch. The error is a
+// *FailedError when anything failed (under Watch, at any time of it).
+func loop(ctx context.Context, o Options, sum *Summary, sync func(context.Context) error, logf func(string, ...any)) error {
 	for {
-		if err := r.sync(ctx); err != nil {
-			if o.Watch && ctx.Err() != nil {
-				return sum, nil
-			}
-			return sum, err
+		err := sync(ctx)
+		if err != nil && !o.Watch {
+			return err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if err != nil {
+			sum.FailedPasses++
+			logf("watch: this pass failed, trying again in %s: %v", o.PollInterval, err)
 		}
 		if !o.Watch {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return sum, nil
 		case <-time.After(o.PollInterval):
 		}
+		if ctx.Err() != nil {
+			break
+		}
 	}
-	if len(sum.Failures) > 0 {
-		return sum, &FailedError{N: len(sum.Failures)}
+	if len(sum.Failures) > 0 || sum.FailedPasses > 0 {
+		return &FailedError{N: len(sum.Failures), Passes: sum.FailedPasses}
 	}
-	return sum, nil
+	return nil
 }
+
+// retries schedules the revisions that failed in this process: Watch
+// tries one again RetryAfter after its failure, then twice as long after
+// each further failure, up to MaxRetryAfter.
+type retries struct {
+	now func() time.Time
+	m   map[string]retry
+}
+
+type retry struct {
+	at   time.Time
+	wait time.Duration
+}
+
+// due says whether the revision may be exported now.
+func (rs *retries) due(id string) bool {
+	r, ok := rs.m[id]
+	return !ok || !rs.now().Before(r.at)
+}
+
+// failed records a failure of the revision and returns how long until it
+// is tried again.
+func (rs *retries) failed(id string) time.Duration {
+	if rs.m == nil {
+		rs.m = map[string]retry{}
+	}
+	wait := RetryAfter
+	if r, ok := rs.m[id]; ok {
+		wait = min(r.wait*2, MaxRetryAfter)
+	}
+	rs.m[id] = retry{at: rs.now().Add(wait), wait: wait}
+	return wait
+}
+
+func (rs *retries) succeeded(id string) { delete(rs.m, id) }
 
 // manifest records what was exported to a destination, per data set.
 type manifest struct {
@@ -186,9 +256,9 @@ type runner struct {
 	ds  *dataexchange.GetDataSetOutput
 	dst destination
 	sum *Summary
-	// failed are revisions that failed in this process; Watch does not
-	// retry them every poll (a restart does).
-	failed map[string]bool
+	// retries are the revisions that failed in this process; Watch does
+	// not retry them every poll.
+	retries retries
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -235,7 +305,7 @@ func (r *runner) sync(ctx context.Context) error {
 			there++
 			continue
 		}
-		if r.failed[id] {
+		if !r.retries.due(id) {
 			continue
 		}
 		mr, err := r.export(ctx, rev)
@@ -243,14 +313,16 @@ func (r *runner) sync(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if err != nil {
-			if r.failed == nil {
-				r.failed = map[string]bool{}
-			}
-			r.failed[id] = true
+			wait := r.retries.failed(id)
 			r.sum.Failures = append(r.sum.Failures, Failure{RevisionID: id, Error: err.Error()})
-			r.logf("revision %s: %v", id, err)
+			if r.o.Watch {
+				r.logf("revision %s: %v (trying again in %s)", id, err, wait)
+			} else {
+				r.logf("revision %s: %v", id, err)
+			}
 			continue
 		}
+		r.retries.succeeded(id)
 		m.Revisions[id] = mr
 		b, err := json.MarshalIndent(m, "", "  ")
 		if err != nil {

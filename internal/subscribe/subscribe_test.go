@@ -1,8 +1,12 @@
 package subscribe
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,5 +150,93 @@ func TestProgress(t *testing.T) {
 	}
 	if err := d.removeProgress("ds"); err != nil {
 		t.Errorf("removing no journal: %v", err)
+	}
+}
+
+// TestLoopWatch: under Watch a pass that fails (the server restarting,
+// say) is logged and the next poll tries again, until ctx ends; the run
+// then reports the failure. Without Watch the first failure ends it.
+func TestLoopWatch(t *testing.T) {
+	boom := errors.New("connection refused")
+	var logs []string
+	logf := func(format string, args ...any) { logs = append(logs, fmt.Sprintf(format, args...)) }
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	passes := 0
+	sync := func(context.Context) error {
+		passes++
+		switch passes {
+		case 2, 3:
+			return boom
+		case 5:
+			cancel() // Ctrl-C
+			return ctx.Err()
+		}
+		return nil
+	}
+	sum := &Summary{}
+	err := loop(ctx, Options{Watch: true, PollInterval: time.Millisecond}, sum, sync, logf)
+	if passes != 5 {
+		t.Errorf("%d passes, want 5: a failed pass ended the watch", passes)
+	}
+	var failed *FailedError
+	if !errors.As(err, &failed) || failed.Passes != 2 || sum.FailedPasses != 2 {
+		t.Errorf("err = %v, FailedPasses %d: want the 2 failed passes reported", err, sum.FailedPasses)
+	}
+	if len(logs) != 2 || !strings.Contains(logs[0], "connection refused") {
+		t.Errorf("logged %q", logs)
+	}
+
+	// A watch with no failure ends without error on Ctrl-C.
+	ctx, cancel = context.WithCancel(t.Context())
+	passes = 0
+	err = loop(ctx, Options{Watch: true, PollInterval: time.Millisecond}, &Summary{}, func(context.Context) error {
+		if passes++; passes == 3 {
+			cancel()
+		}
+		return nil
+	}, logf)
+	if err != nil || passes != 3 {
+		t.Errorf("err = %v after %d passes", err, passes)
+	}
+
+	// Without Watch: one pass, its error returned as is.
+	passes = 0
+	err = loop(t.Context(), Options{PollInterval: time.Millisecond}, &Summary{}, func(context.Context) error {
+		passes++
+		return boom
+	}, logf)
+	if err != boom || passes != 1 {
+		t.Errorf("err = %v after %d passes, want %v after 1", err, passes, boom)
+	}
+}
+
+// TestRetries: a revision that failed is tried again after RetryAfter,
+// then after twice as long each time, up to MaxRetryAfter; one that
+// succeeds is forgotten.
+func TestRetries(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rs := retries{now: func() time.Time { return now }}
+	if !rs.due("r") {
+		t.Fatal("a revision that never failed is not due")
+	}
+	want := RetryAfter
+	for range 10 {
+		if got := rs.failed("r"); got != want {
+			t.Fatalf("wait %s, want %s", got, want)
+		}
+		now = now.Add(want - time.Second)
+		if rs.due("r") {
+			t.Fatalf("due %s before its wait of %s ended", time.Second, want)
+		}
+		now = now.Add(time.Second)
+		if !rs.due("r") {
+			t.Fatalf("not due once its wait of %s ended", want)
+		}
+		want = min(want*2, MaxRetryAfter)
+	}
+	rs.succeeded("r")
+	if got := rs.failed("r"); got != RetryAfter {
+		t.Errorf("after a success, wait %s, want %s", got, RetryAfter)
 	}
 }
