@@ -82,7 +82,7 @@ takes spill into further revisions. See docs/client.md.`,
 	cmd.Flags().BoolVar(&o.NewRevision, "new-revision", false, "publish into a new revision (and further ones past the assets-per-revision limit)")
 	cmd.Flags().StringVar(&o.Comment, "comment", "", "the new revisions' comment")
 	cmd.Flags().BoolVar(&o.Finalize, "finalize", false, "finalize each revision once its assets are in, in order")
-	cmd.Flags().IntVar(&o.Jobs, "jobs", publish.DefaultJobs, "the most jobs in flight at once (AWS's and Wharf's default limit of concurrent import jobs is 10)")
+	cmd.Flags().IntVar(&o.Jobs, "jobs", publish.DefaultJobs, "the most jobs in flight at once (default: AWS's and Wharf's default limit of concurrent import jobs; no API tells a client the server's)")
 	cmd.Flags().IntVar(&o.AssetsPerRevision, "assets-per-revision", publish.DefaultAssetsPerRevision, "the assets-per-revision quota to plan with (AWS's: 10,000)")
 	cmd.Flags().StringVar(&s3Profile, "s3-profile", "", "the AWS profile whose credentials and endpoint list s3:// sources (default: the same configuration as Data Exchange)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "the summary's format: text or json")

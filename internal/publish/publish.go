@@ -34,7 +34,8 @@ import (
 // Defaults, AWS's quotas.
 const (
 	// DefaultJobs is how many jobs run at once: AWS's (and Wharf's default)
-	// limit of concurrent import jobs of a type.
+	// limit of concurrent import jobs of a type. The server's own limit
+	// can't be read: the Data Exchange API has no call for it.
 	DefaultJobs = 10
 	// DefaultAssetsPerRevision is AWS's "Assets per revision" quota.
 	DefaultAssetsPerRevision = 10000
