@@ -70,15 +70,22 @@ func launchChromium(t *testing.T) *rod.Browser {
 func rodFail(t *testing.T) func(interface{}) {
 	return func(v interface{}) {
 		t.Helper()
-		at := ""
-		for i := 1; i < 30; i++ {
-			_, file, line, ok := runtime.Caller(i)
+		// The innermost line of a console test file, better one in a
+		// Test function than in a helper.
+		at, inTest := "", false
+		for i := 1; i < 40 && !inTest; i++ {
+			pc, file, line, ok := runtime.Caller(i)
 			if !ok {
 				break
 			}
-			if strings.HasSuffix(file, "console_test.go") {
-				at = fmt.Sprintf("%s:%d", filepath.Base(file), line)
-				break
+			base := filepath.Base(file)
+			if !strings.HasPrefix(base, "console") || !strings.HasSuffix(base, "_test.go") {
+				continue
+			}
+			fn := runtime.FuncForPC(pc)
+			inTest = fn != nil && strings.Contains(fn.Name(), ".TestConsole")
+			if at == "" || inTest {
+				at = fmt.Sprintf("%s:%d", base, line)
 			}
 		}
 		t.Fatalf("browser: %v (at %s)", v, at)
