@@ -70,15 +70,22 @@ func launchChromium(t *testing.T) *rod.Browser {
 func rodFail(t *testing.T) func(interface{}) {
 	return func(v interface{}) {
 		t.Helper()
-		at := ""
-		for i := 1; i < 30; i++ {
-			_, file, line, ok := runtime.Caller(i)
+		// The innermost line of a console test file, better one in a
+		// Test function than in a helper.
+		at, inTest := "", false
+		for i := 1; i < 40 && !inTest; i++ {
+			pc, file, line, ok := runtime.Caller(i)
 			if !ok {
 				break
 			}
-			if strings.HasSuffix(file, "console_test.go") {
-				at = fmt.Sprintf("%s:%d", filepath.Base(file), line)
-				break
+			base := filepath.Base(file)
+			if !strings.HasPrefix(base, "console") || !strings.HasSuffix(base, "_test.go") {
+				continue
+			}
+			fn := runtime.FuncForPC(pc)
+			inTest = fn != nil && strings.Contains(fn.Name(), ".TestConsole")
+			if at == "" || inTest {
+				at = fmt.Sprintf("%s:%d", base, line)
 			}
 		}
 		t.Fatalf("browser: %v (at %s)", v, at)
@@ -198,9 +205,22 @@ func (c *console) refused(what, code string, do func()) {
 	}
 }
 
-// screenshots writes the page as name.png into WHARF_CONSOLE_SCREENSHOTS.
-// With a selector, the element it names is scrolled into view first.
+// screenshots writes the page as name.png into WHARF_CONSOLE_SCREENSHOTS,
+// once the page is still. With a selector, the element it names is scrolled
+// into view first.
 func (c *console) screenshot(name string, sel ...string) {
+	c.t.Helper()
+	c.capture(name, true, sel...)
+}
+
+// screenshotMoving is screenshot without waiting for the page to be still:
+// for a page that moves until what it shows is over (a progress bar).
+func (c *console) screenshotMoving(name string, sel ...string) {
+	c.t.Helper()
+	c.capture(name, false, sel...)
+}
+
+func (c *console) capture(name string, still bool, sel ...string) {
 	c.t.Helper()
 	dir := os.Getenv("WHARF_CONSOLE_SCREENSHOTS")
 	if dir == "" {
@@ -211,7 +231,11 @@ func (c *console) screenshot(name string, sel ...string) {
 	} else {
 		c.p.MustEval(`() => window.scrollTo(0, 0)`)
 	}
-	c.p.MustWaitStable()
+	if still {
+		c.p.MustWaitStable()
+	} else {
+		c.p.MustEval(`() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))`)
+	}
 	b, err := c.p.Screenshot(false, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng})
 	require.NoError(c.t, err)
 	require.NoError(c.t, os.MkdirAll(dir, 0o755))
@@ -322,7 +346,18 @@ func TestConsole(t *testing.T) {
 	c.el(`form[aria-label="Upload files"] input[type=file]`).MustSetFiles(file)
 	c.click(`form[aria-label="Upload files"] button[type=submit]`)
 	c.el(`.upload[data-phase="uploading"]`)
-	c.screenshot("upload", `form[aria-label="Upload files"]`)
+	// The screenshot shows the upload under way: taken once a fifth of the
+	// file is sent (about half a second of the two and a half the upload
+	// takes), without waiting for the moving bar to be still.
+	c.until("a fifth of the upload sent", `() => {
+		const p = document.querySelector('progress[aria-label^="Upload of"]');
+		return !!p && Number(p.dataset.done) >= Number(p.dataset.total) / 5;
+	}`)
+	c.screenshotMoving("upload", `form[aria-label="Upload files"]`)
+	if os.Getenv("WHARF_CONSOLE_SCREENSHOTS") != "" {
+		require.True(t, c.p.MustEval(`() => !!document.querySelector('.upload[data-phase="uploading"]')`).Bool(),
+			"the upload ended before its screenshot was taken")
+	}
 	c.until("the import to complete", `() => !!document.querySelector('.upload[data-phase="done"]')`)
 	require.NoError(t, proto.NetworkEmulateNetworkConditions{Latency: 0, DownloadThroughput: -1, UploadThroughput: -1}.Call(c.p))
 	var seen [][2]int64

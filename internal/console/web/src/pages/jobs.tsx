@@ -66,6 +66,8 @@ export function JobList({ filter, tick = 0, onSettled, compact }: { filter: Filt
   const key = JSON.stringify(filter);
   const extra = useRef<Job[]>([]);
   const states = useRef(new Map<string, string>());
+  // primed: the list has been loaded once; a job first seen after that is new.
+  const primed = useRef(false);
 
   const refresh = async () => {
     try {
@@ -75,9 +77,12 @@ export function JobList({ filter, tick = 0, onSettled, compact }: { filter: Filt
       let settled = false;
       for (const j of all) {
         const before = states.current.get(j.Id);
-        if (before && before !== j.State && !running(j)) settled = true;
+        // A job that ended since the last look, or a new one that ended
+        // before this list first saw it (a quick import).
+        if (before ? before !== j.State && !running(j) : primed.current && !running(j)) settled = true;
         states.current.set(j.Id, j.State);
       }
+      primed.current = true;
       setJobs(all);
       if (extra.current.length === 0) setNext(page.NextToken);
       setError(undefined);
@@ -89,6 +94,7 @@ export function JobList({ filter, tick = 0, onSettled, compact }: { filter: Filt
   useEffect(() => {
     extra.current = [];
     states.current = new Map();
+    primed.current = false;
     setJobs(undefined);
     refresh();
   }, [key]);
@@ -103,6 +109,7 @@ export function JobList({ filter, tick = 0, onSettled, compact }: { filter: Filt
     try {
       const page = await listJobs(filter, next);
       extra.current = [...extra.current, ...page.Jobs];
+      for (const j of page.Jobs) if (!states.current.has(j.Id)) states.current.set(j.Id, j.State);
       setJobs([...(jobs ?? []), ...page.Jobs]);
       setNext(page.NextToken);
     } catch (e) {

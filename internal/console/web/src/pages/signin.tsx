@@ -52,7 +52,7 @@ export function SignIn({ next }: { next: string }) {
         </label>
         <label class="field">
           <span class="field-label">Secret access key</span>
-          <input ref={secretRef} name="secretAccessKey" id="secretAccessKey" type="password" autoComplete="current-password" required />
+          <input ref={secretRef} name="secretAccessKey" id="secretAccessKey" type="password" autoComplete="off" required />
         </label>
         <ErrorBox error={error} />
         <button type="submit" class="primary" disabled={busy}>
