@@ -670,7 +670,7 @@ func TestTerraformWaitedJobTimesOutOrIsCancelled(t *testing.T) {
 	base := providerBlock(s) + dataSetAndRevision
 	waiting := base + jobBlock("waiting", "waiting.csv", "  start_on_creation = false")
 	waited := base + jobBlock("waiting", "waiting.csv", "  start_on_creation = true\n  wait_for_completion = true")
-	withSlow := waited + jobBlock("slow", "slow.bin", "  wait_for_completion = true")
+	withSlow := waited + jobBlock("slow", "slow.bin", "  start_on_creation = true\n  wait_for_completion = true")
 
 	ids := map[string]string{}
 	remember := func(name string) resource.TestCheckFunc {
