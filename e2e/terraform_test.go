@@ -640,3 +640,123 @@ resource "aws_dataexchange_job" "bad" {
 		})
 	}
 }
+
+// TestTerraformWaitedJobTimesOutOrIsCancelled: the other two ways a job ends
+// without completing. A WAITING job cancelled outside Terraform is replaced,
+// not started in place, when the configuration turns start_on_creation and
+// wait_for_completion on. A waited-for job that the server stops at its time
+// limit (--job-timeout 2s, its source read through a slow proxy) fails the
+// apply with TIMED_OUT, and the next apply replaces it. The plan after each
+// replacement is empty.
+func TestTerraformWaitedJobTimesOutOrIsCancelled(t *testing.T) {
+	requireTerraform(t)
+	t.Parallel()
+	srv, env := s3Env(t)
+	// 1 MiB at 64 KiB/s: 16 s, well past the 2 s job timeout.
+	proxy := startSlowProxy(t, srv.URL, 64<<10)
+	for i, kv := range env {
+		if strings.HasPrefix(kv, "AWS_ENDPOINT_URL_S3=") {
+			env[i] = "AWS_ENDPOINT_URL_S3=" + proxy.URL
+		}
+	}
+	s := startServer(t, backends[0], serverOptions{Env: env, Args: []string{"--job-timeout", "2s"}})
+	bucket := srv.NewBucket(t)
+	srv.PutObject(t, bucket, "slow.bin", make([]byte, 1<<20))
+	srv.PutObject(t, bucket, "waiting.csv", []byte("waiting\n"))
+	client := s.client(s.Root)
+	ctx := context.Background()
+
+	jobBlock := func(name, key, extra string) string { return importJobBlock(name, bucket, key, extra) }
+	base := providerBlock(s) + dataSetAndRevision
+	waiting := base + jobBlock("waiting", "waiting.csv", "  start_on_creation = false")
+	waited := base + jobBlock("waiting", "waiting.csv", "  start_on_creation = true\n  wait_for_completion = true")
+	withSlow := waited + jobBlock("slow", "slow.bin", "  start_on_creation = true\n  wait_for_completion = true")
+
+	ids := map[string]string{}
+	remember := func(name string) resource.TestCheckFunc {
+		return func(st *terraform.State) error {
+			id, err := stateAttr(st, "aws_dataexchange_job."+name, "id")
+			ids[name] = id
+			return err
+		}
+	}
+	replaced := func(name string) resource.CheckResourceAttrWithFunc {
+		return func(id string) error {
+			if id == ids[name] || id == "" {
+				return fmt.Errorf("job %s was not replaced: id %s", name, id)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(),
+		Steps: []resource.TestStep{
+			{
+				Config: waiting,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("aws_dataexchange_job.waiting", "state", "WAITING"),
+					remember("waiting"),
+				),
+			},
+			{
+				// Cancelled behind Terraform's back: starting it in place
+				// would be refused, so it is replaced.
+				PreConfig: func() {
+					if _, err := client.CancelJob(ctx, &dataexchange.CancelJobInput{JobId: aws.String(ids["waiting"])}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: waited,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("aws_dataexchange_job.waiting", plancheck.ResourceActionReplace),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("aws_dataexchange_job.waiting", "state", "COMPLETED"),
+					resource.TestCheckResourceAttrWith("aws_dataexchange_job.waiting", "id", replaced("waiting")),
+				),
+			},
+			{
+				Config:      withSlow,
+				ExpectError: regexp.MustCompile(`(?s)Job [0-9a-f]+ ended in TIMED_OUT.*time limit`),
+			},
+			{
+				// The source is small now: the tainted job is replaced and
+				// completes.
+				PreConfig: func() {
+					out, err := client.ListJobs(ctx, &dataexchange.ListJobsInput{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, j := range out.Jobs {
+						if j.State == dxtypes.StateTimedOut {
+							ids["slow"] = aws.ToString(j.Id)
+						}
+					}
+					if ids["slow"] == "" {
+						t.Fatal("no job ended TIMED_OUT")
+					}
+					srv.PutObject(t, bucket, "slow.bin", []byte("small now\n"))
+				},
+				Config: withSlow,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("aws_dataexchange_job.slow", plancheck.ResourceActionReplace),
+						plancheck.ExpectResourceAction("aws_dataexchange_job.waiting", plancheck.ResourceActionNoop),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("aws_dataexchange_job.slow", "state", "COMPLETED"),
+					resource.TestCheckResourceAttrWith("aws_dataexchange_job.slow", "id", replaced("slow")),
+				),
+			},
+			{
+				Config:   withSlow,
+				PlanOnly: true,
+			},
+		},
+	})
+}

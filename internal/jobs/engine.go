@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -493,7 +494,7 @@ func (s *Service) Reap(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("jobs: list expired leases: %w", err)
 	}
-	n, err := s.reapOrphans(ctx)
+	n, _, err := s.reapOrphans(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return n, err
@@ -595,43 +596,105 @@ func (s *Service) reap(ctx context.Context, expired resource.Job) (bool, error) 
 // has been running for a lease duration without its job being leased: a
 // live replica takes the lease within milliseconds of the fetch. Queueing
 // the job again makes the old entry stale (the dispatch number moves on).
-func (s *Service) reapOrphans(ctx context.Context) (int, error) {
+//
+// An entry found stale (its job ended, was deleted, or was queued again
+// since) stays stale, since a job's dispatch number only grows: the dead
+// replica's entry stays running in River until its rescuer, hours later, so
+// the reaper remembers it (s.stale) instead of reading its job again at
+// every pass on every replica.
+func (s *Service) reapOrphans(ctx context.Context) (requeued, checked int, err error) {
 	entries, err := s.queue.running(ctx, time.Now().Add(-s.cfg.LeaseDuration))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	n := 0
-	for _, args := range entries {
-		requeued := false
+	s.stale.keepOnly(entries)
+	for _, entry := range entries {
+		if s.stale.has(entry.ID) {
+			continue
+		}
+		checked++
+		args := entry.Args
+		again, stale := false, false
 		err := s.inTx(ctx, "queue an orphaned job again", func(q store.Queries) error {
+			again, stale = false, false
 			j, err := q.GetJob(ctx, args.AccountID, args.JobID)
 			if errors.Is(err, store.ErrNotFound) {
+				stale = true
 				return nil
 			}
 			if err != nil {
 				return err
 			}
-			if j.State != resource.JobStateInProgress || j.Dispatch != args.Dispatch || j.LeaseID != "" {
+			if j.State != resource.JobStateInProgress || j.Dispatch != args.Dispatch {
+				stale = true
 				return nil
+			}
+			if j.LeaseID != "" {
+				return nil // a live run's entry
 			}
 			j.Dispatch++
 			j.UpdatedAt = updateTime(j.UpdatedAt)
 			if err := q.UpdateJob(ctx, j); err != nil {
 				return err
 			}
-			requeued = true
+			again = true
 			return s.queue.enqueue(ctx, q, argsOf(j))
 		})
 		if err != nil {
-			return n, err
+			return requeued, checked, err
 		}
-		if requeued {
+		if again || stale {
+			s.stale.add(entry.ID)
+		}
+		if again {
 			s.log.Info("jobs: a replica died between taking a job's queue entry and its lease; queued it again", "job", args.JobID, "type", args.Type)
 			s.metrics.reaped.WithLabelValues(args.Type).Inc()
-			n++
+			requeued++
 		}
 	}
-	return n, nil
+	return requeued, checked, nil
+}
+
+// staleEntries are the ids of River queue entries that can never run their
+// job again, as the reaper found them.
+type staleEntries struct {
+	mu  sync.Mutex
+	ids map[int64]struct{}
+}
+
+func (st *staleEntries) has(id int64) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	_, ok := st.ids[id]
+	return ok
+}
+
+func (st *staleEntries) add(id int64) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.ids == nil {
+		st.ids = map[int64]struct{}{}
+	}
+	st.ids[id] = struct{}{}
+}
+
+// keepOnly forgets the entries that are no longer running (River's rescuer
+// or cleaner has dealt with them).
+func (st *staleEntries) keepOnly(entries []queueEntry) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.ids) == 0 {
+		return
+	}
+	listed := make(map[int64]bool, len(entries))
+	for _, e := range entries {
+		listed[e.ID] = true
+	}
+	for id := range st.ids {
+		if !listed[id] {
+			delete(st.ids, id)
+		}
+	}
 }
 
 // leaseMargin separates a lease's run from its takeover: the run stops a

@@ -38,7 +38,7 @@ type queue interface {
 	wakeLater(jobType string, after time.Duration)
 	// running lists the entries River has had running since before
 	// attemptedBefore (up to orphanBatch).
-	running(ctx context.Context, attemptedBefore time.Time) ([]runArgs, error)
+	running(ctx context.Context, attemptedBefore time.Time) ([]queueEntry, error)
 	// finishTx marks the queue entry whose run ctx is (if any) done, in the
 	// transaction q belongs to: the one that records how the job ended, so
 	// that the database needs no write of River's own after the run.
@@ -47,6 +47,12 @@ type queue interface {
 
 // orphanBatch bounds the running entries one reap looks at.
 const orphanBatch = 1000
+
+// queueEntry is a River queue entry: its id and the run it asks for.
+type queueEntry struct {
+	ID   int64
+	Args runArgs
+}
 
 type riverQueue[TTx any] struct {
 	client  *river.Client[TTx]
@@ -147,22 +153,22 @@ func (r *riverQueue[TTx]) wakeLater(jobType string, after time.Duration) {
 	}
 }
 
-func (r *riverQueue[TTx]) running(ctx context.Context, attemptedBefore time.Time) ([]runArgs, error) {
+func (r *riverQueue[TTx]) running(ctx context.Context, attemptedBefore time.Time) ([]queueEntry, error) {
 	res, err := r.client.JobList(ctx, river.NewJobListParams().
 		Kinds(runArgs{}.Kind()).States(rivertype.JobStateRunning).First(orphanBatch))
 	if err != nil {
 		return nil, fmt.Errorf("jobs: list running queue entries: %w", err)
 	}
-	var out []runArgs
+	var out []queueEntry
 	for _, row := range res.Jobs {
 		if row.AttemptedAt == nil || row.AttemptedAt.After(attemptedBefore) {
 			continue
 		}
-		var args runArgs
-		if err := json.Unmarshal(row.EncodedArgs, &args); err != nil {
+		e := queueEntry{ID: row.ID}
+		if err := json.Unmarshal(row.EncodedArgs, &e.Args); err != nil {
 			return nil, fmt.Errorf("jobs: queue entry %d: %w", row.ID, err)
 		}
-		out = append(out, args)
+		out = append(out, e)
 	}
 	return out, nil
 }

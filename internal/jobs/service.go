@@ -195,6 +195,7 @@ type Service struct {
 	stop    context.CancelFunc // stops the reaper and the sweeper
 	loops   sync.WaitGroup
 	running atomic.Int64 // runs in progress in this process
+	stale   staleEntries // queue entries the reaper found stale
 }
 
 // Running is how many job runs are in progress in this process (what a

@@ -77,6 +77,23 @@ func TestOrphanedEntryIsQueuedAgain(t *testing.T) {
 		if got, want := assetIDs(e.assets()), expectedAssetIDs(v.ID, 2); !slices.Equal(got, want) {
 			t.Errorf("assets %v, want %v", got, want)
 		}
+
+		// The dead replica's entry is still running in River (until its
+		// rescuer, hours later), and stale: later passes remember it rather
+		// than read its job again. A new reaper (another replica) reads it
+		// once.
+		if n, checked, err := e.svc.ReapOrphans(e.ctx); err != nil || n != 0 || checked != 0 {
+			t.Errorf("second pass: %d queued again, %d checked, %v; want 0, 0, nil", n, checked, err)
+		}
+		cfg := fastConfig(e.runner)
+		cfg.Logger = testLogger(t)
+		other := e.service(e.st, cfg)
+		if n, checked, err := other.ReapOrphans(e.ctx); err != nil || n != 0 || checked != 1 {
+			t.Errorf("another replica's first pass: %d queued again, %d checked, %v; want 0, 1, nil", n, checked, err)
+		}
+		if n, checked, err := other.ReapOrphans(e.ctx); err != nil || n != 0 || checked != 0 {
+			t.Errorf("another replica's second pass: %d queued again, %d checked, %v; want 0, 0, nil", n, checked, err)
+		}
 	})
 }
 
