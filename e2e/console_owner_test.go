@@ -3,14 +3,11 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,139 +20,6 @@ import (
 	"github.com/go-rod/rod/lib/proto"
 	"github.com/stretchr/testify/require"
 )
-
-// gatedProxy forwards TCP connections to an S3 server and passes its
-// answers on only as far as the test lets them: freely when open, else a
-// budget of bytes the test adds to. A job reading through it advances
-// exactly as far as the test allows, whatever the machine's speed.
-type gatedProxy struct {
-	URL    string
-	target string // host:port
-	ln     net.Listener
-	wg     sync.WaitGroup
-
-	mu     sync.Mutex
-	cond   *sync.Cond
-	open   bool
-	budget int64
-	closed bool
-	conns  []net.Conn
-}
-
-func startGatedProxy(t *testing.T, targetURL string) *gatedProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &gatedProxy{URL: "http://" + ln.Addr().String(), target: strings.TrimPrefix(targetURL, "http://"), ln: ln, open: true}
-	p.cond = sync.NewCond(&p.mu)
-	p.wg.Add(1)
-	go p.serve()
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *gatedProxy) serve() {
-	defer p.wg.Done()
-	for {
-		client, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		upstream, err := net.Dial("tcp", p.target)
-		if err != nil {
-			client.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, client, upstream)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go func() {
-			defer p.wg.Done()
-			_, _ = io.Copy(upstream, client)
-			upstream.Close()
-		}()
-		go func() {
-			defer p.wg.Done()
-			p.gatedCopy(client, upstream)
-			client.Close()
-		}()
-	}
-}
-
-func (p *gatedProxy) gatedCopy(dst io.Writer, src io.Reader) {
-	buf := make([]byte, 16<<10)
-	for {
-		n, err := src.Read(buf)
-		for off := 0; off < n; {
-			k := p.take(n - off)
-			if k == 0 {
-				return
-			}
-			if _, werr := dst.Write(buf[off : off+k]); werr != nil {
-				return
-			}
-			off += k
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// take waits until some bytes may pass and returns how many (at most max;
-// 0 once the proxy is closed).
-func (p *gatedProxy) take(max int) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for !p.open && p.budget == 0 && !p.closed {
-		p.cond.Wait()
-	}
-	switch {
-	case p.closed:
-		return 0
-	case p.open:
-		return max
-	}
-	n := int(min(int64(max), p.budget))
-	p.budget -= int64(n)
-	return n
-}
-
-// hold stops the answers: from now on only what allow gives passes.
-func (p *gatedProxy) hold() {
-	p.mu.Lock()
-	p.open, p.budget = false, 0
-	p.mu.Unlock()
-}
-
-// allow lets n more bytes of answers pass.
-func (p *gatedProxy) allow(n int64) {
-	p.mu.Lock()
-	p.budget += n
-	p.cond.Broadcast()
-	p.mu.Unlock()
-}
-
-// release lets everything pass again.
-func (p *gatedProxy) release() {
-	p.mu.Lock()
-	p.open = true
-	p.cond.Broadcast()
-	p.mu.Unlock()
-}
-
-func (p *gatedProxy) close() {
-	p.mu.Lock()
-	p.closed = true
-	p.cond.Broadcast()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.ln.Close()
-	p.wg.Wait()
-}
 
 // ids are the data-id attributes of the elements matching sel, in order.
 func (c *console) ids(sel string) []string {

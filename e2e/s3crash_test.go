@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -23,92 +19,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// slowProxy forwards TCP connections to an S3 server, passing its answers
-// on at a limited rate per connection: a slow network, so that a copy is
-// still under way when the test kills the server.
-type slowProxy struct {
-	URL         string
-	target      string       // host:port
-	bytesPerSec atomic.Int64 // 0: full speed
-	ln          net.Listener
-	wg          sync.WaitGroup
-	mu          sync.Mutex
-	conns       []net.Conn
-}
-
-func startSlowProxy(t *testing.T, targetURL string, bytesPerSec int) *slowProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &slowProxy{
-		URL:    "http://" + ln.Addr().String(),
-		target: strings.TrimPrefix(targetURL, "http://"),
-		ln:     ln,
-	}
-	p.bytesPerSec.Store(int64(bytesPerSec))
-	p.wg.Add(1)
-	go p.serve()
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *slowProxy) serve() {
-	defer p.wg.Done()
-	for {
-		client, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		upstream, err := net.Dial("tcp", p.target)
-		if err != nil {
-			client.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, client, upstream)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go func() {
-			defer p.wg.Done()
-			_, _ = io.Copy(upstream, client)
-			upstream.Close()
-		}()
-		go func() {
-			defer p.wg.Done()
-			p.throttledCopy(client, upstream)
-			client.Close()
-		}()
-	}
-}
-
-func (p *slowProxy) throttledCopy(dst io.Writer, src io.Reader) {
-	buf := make([]byte, 16<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-			if rate := p.bytesPerSec.Load(); rate > 0 {
-				time.Sleep(time.Duration(n) * time.Second / time.Duration(rate))
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (p *slowProxy) close() {
-	p.ln.Close()
-	p.mu.Lock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
 
 // kill ends the server with SIGKILL: no shutdown, no hand-over, leases left
 // to expire.

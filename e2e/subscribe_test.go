@@ -145,54 +145,20 @@ func TestSubscribe(t *testing.T) {
 
 	// --watch: running, then a revision is published.
 	watchDir := t.TempDir()
-	cmd := exec.Command(wharfBin, "subscribe", "--data-set", ds, "--to", watchDir, "--watch", "--poll-interval", "200ms")
-	cmd.Env = env
-	var watchOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &watchOut, &watchOut
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	defer func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
-	waitFile := func(path string) {
-		t.Helper()
-		deadline := time.Now().Add(time.Minute)
-		for {
-			if _, err := os.Stat(path); err == nil {
-				return
-			}
-			select {
-			case err := <-exited:
-				stopped = true
-				t.Fatalf("subscribe --watch exited: %v\n%s", err, watchOut.String())
-			default:
-			}
-			require.True(t, time.Now().Before(deadline), "%s did not appear:\n%s", path, watchOut.String())
-			time.Sleep(50 * time.Millisecond)
-		}
+	w := startWatch(t, env, "--data-set", ds, "--to", watchDir, "--watch", "--poll-interval", "200ms")
+	fileExists := func(path string) func() bool {
+		return func() bool { _, err := os.Stat(path); return err == nil }
 	}
-	waitFile(filepath.Join(watchDir, key1, "a.csv"))
+	w.waitFor(filepath.Join(watchDir, key1, "a.csv"), fileExists(filepath.Join(watchDir, key1, "a.csv")))
 	src2 := t.TempDir()
 	writeTree(t, src2, map[string][]byte{"later.txt": []byte("published after the watch began")})
 	rev2 := publishJSON(t, env, "--data-set", ds, "--new-revision", "--finalize", src2).Revisions[0].Id
 	key2 := createdAtKey(t, s.c, ds, rev2)
-	waitFile(filepath.Join(watchDir, key2, "later.txt"))
+	w.waitFor(filepath.Join(watchDir, key2, "later.txt"), fileExists(filepath.Join(watchDir, key2, "later.txt")))
 	b, err := os.ReadFile(filepath.Join(watchDir, key2, "later.txt"))
 	require.NoError(t, err)
 	assert.Equal(t, "published after the watch began", string(b))
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	select {
-	case err := <-exited:
-		stopped = true
-		assert.NoError(t, err, "subscribe --watch after SIGINT:\n%s", watchOut.String())
-	case <-time.After(30 * time.Second):
-		t.Fatal("subscribe --watch did not stop on SIGINT")
-	}
+	assert.NoError(t, w.interrupt(), "subscribe --watch after SIGINT:\n%s", w.stderr.String())
 
 	// A revoked revision is not exported.
 	_, err = s.c.RevokeRevision(context.Background(), &dataexchange.RevokeRevisionInput{DataSetId: aws.String(ds), RevisionId: aws.String(rev1),
@@ -274,35 +240,9 @@ func TestSubscribeWatchRestart(t *testing.T) {
 	publishJSON(t, env, "--data-set", ds, "--new-revision", "--finalize", src1)
 
 	dir := t.TempDir()
-	cmd := exec.Command(wharfBin, "subscribe", "--data-set", ds, "--to", dir, "--key-pattern", "${Asset.Name}",
+	w := startWatch(t, env, "--data-set", ds, "--to", dir, "--key-pattern", "${Asset.Name}",
 		"--watch", "--poll-interval", "200ms", "--output", "json")
-	cmd.Env = env
-	var stdout, stderr proctest.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	defer func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(time.Minute)
-		for !ok() {
-			select {
-			case err := <-exited:
-				stopped = true
-				t.Fatalf("subscribe --watch exited: %v\nstderr:\n%s", err, stderr.String())
-			default:
-			}
-			require.True(t, time.Now().Before(deadline), "%s: not within a minute:\n%s", what, stderr.String())
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	waitFor := w.waitFor
 	fileIs := func(name, body string) func() bool {
 		return func() bool {
 			b, err := os.ReadFile(filepath.Join(dir, name))
@@ -312,27 +252,80 @@ func TestSubscribeWatchRestart(t *testing.T) {
 	waitFor("first.txt exported", fileIs("first.txt", "before the restart"))
 
 	s.stop()
-	waitFor("a failed pass logged", func() bool { return strings.Contains(stderr.String(), "watch: this pass failed") })
+	waitFor("a failed pass logged", func() bool { return strings.Contains(w.stderr.String(), "watch: this pass failed") })
 	s = s.startAgain(t, b, serverOptions{})
 	src2 := t.TempDir()
 	writeTree(t, src2, map[string][]byte{"second.txt": []byte("after the restart")})
 	publishJSON(t, env, "--data-set", ds, "--new-revision", "--finalize", src2)
 	waitFor("second.txt exported", fileIs("second.txt", "after the restart"))
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	select {
-	case err := <-exited:
-		stopped = true
-		var exit *exec.ExitError
-		require.ErrorAs(t, err, &exit, "subscribe --watch after failed passes and SIGINT:\n%s", stderr.String())
-		assert.Equal(t, 1, exit.ExitCode())
-	case <-time.After(30 * time.Second):
-		t.Fatal("subscribe --watch did not stop on SIGINT")
-	}
+	err := w.interrupt()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "subscribe --watch after failed passes and SIGINT:\n%s", w.stderr.String())
+	assert.Equal(t, 1, exit.ExitCode())
 	var sum subscribeSummary
-	require.NoError(t, json.Unmarshal([]byte(stdout.String()), &sum), stdout.String())
+	require.NoError(t, json.Unmarshal([]byte(w.stdout.String()), &sum), w.stdout.String())
 	assert.Len(t, sum.Exported, 2)
 	assert.Empty(t, sum.Failures)
 	assert.Positive(t, sum.FailedPasses)
-	assert.Contains(t, stderr.String(), "failed pass(es) of the watch")
+	assert.Contains(t, w.stderr.String(), "failed pass(es) of the watch")
+}
+
+// watchProc is a running `wharf subscribe --watch`.
+type watchProc struct {
+	t              *testing.T
+	cmd            *exec.Cmd
+	stdout, stderr proctest.Buffer
+	exited         chan error
+	stopped        bool
+}
+
+// startWatch starts `wharf subscribe` with args; it is killed when the test
+// ends unless interrupt stopped it.
+func startWatch(t *testing.T, env []string, args ...string) *watchProc {
+	t.Helper()
+	w := &watchProc{t: t, exited: make(chan error, 1)}
+	w.cmd = exec.Command(wharfBin, append([]string{"subscribe"}, args...)...)
+	w.cmd.Env = env
+	w.cmd.Stdout, w.cmd.Stderr = &w.stdout, &w.stderr
+	require.NoError(t, w.cmd.Start())
+	go func() { w.exited <- w.cmd.Wait() }()
+	t.Cleanup(func() {
+		if !w.stopped {
+			_ = w.cmd.Process.Kill()
+			<-w.exited
+		}
+	})
+	return w
+}
+
+// waitFor waits up to a minute for ok, failing the test if the watch exits
+// first.
+func (w *watchProc) waitFor(what string, ok func() bool) {
+	w.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !ok() {
+		select {
+		case err := <-w.exited:
+			w.stopped = true
+			w.t.Fatalf("subscribe --watch exited: %v\nstderr:\n%s", err, w.stderr.String())
+		default:
+		}
+		require.True(w.t, time.Now().Before(deadline), "%s: not within a minute:\n%s", what, w.stderr.String())
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// interrupt sends SIGINT (Ctrl-C) and returns how the watch exited.
+func (w *watchProc) interrupt() error {
+	w.t.Helper()
+	require.NoError(w.t, w.cmd.Process.Signal(syscall.SIGINT))
+	select {
+	case err := <-w.exited:
+		w.stopped = true
+		return err
+	case <-time.After(30 * time.Second):
+		w.t.Fatal("subscribe --watch did not stop on SIGINT")
+		return nil
+	}
 }

@@ -394,6 +394,36 @@ func TestTerraformJobLifecycle(t *testing.T) {
 	})
 }
 
+// jobsInState lists the account's jobs in state (one page: these tests make
+// a few).
+func jobsInState(t *testing.T, client *dataexchange.Client, state dxtypes.State) []dxtypes.JobEntry {
+	t.Helper()
+	out, err := client.ListJobs(context.Background(), &dataexchange.ListJobsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in []dxtypes.JobEntry
+	for _, j := range out.Jobs {
+		if j.State == state {
+			in = append(in, j)
+		}
+	}
+	return in
+}
+
+// replacedJob checks that a job resource's id is a new one: not the one
+// ids holds for it by name.
+func replacedJob(ids map[string]string) func(name string) resource.CheckResourceAttrWithFunc {
+	return func(name string) resource.CheckResourceAttrWithFunc {
+		return func(id string) error {
+			if id == ids[name] || id == "" {
+				return fmt.Errorf("job %s was not replaced: id %s", name, id)
+			}
+			return nil
+		}
+	}
+}
+
 // TestTerraformWaitedJobFails: a job Terraform waits for that ends in ERROR
 // fails the apply with the job's errors, whether the job was created (the
 // resource is then tainted) or started by an update (start_on_creation
@@ -415,28 +445,15 @@ func TestTerraformWaitedJobFails(t *testing.T) {
 	// The jobs that failed, by resource, read from the server.
 	failedIDs := map[string]string{}
 	readFailed := func() {
-		out, err := client.ListJobs(context.Background(), &dataexchange.ListJobsInput{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, j := range out.Jobs {
-			if j.State == dxtypes.StateError {
-				key := aws.ToString(j.Details.ImportAssetsFromS3.AssetSources[0].Key)
-				failedIDs[strings.TrimSuffix(key, ".csv")] = aws.ToString(j.Id)
-			}
+		for _, j := range jobsInState(t, client, dxtypes.StateError) {
+			key := aws.ToString(j.Details.ImportAssetsFromS3.AssetSources[0].Key)
+			failedIDs[strings.TrimSuffix(key, ".csv")] = aws.ToString(j.Id)
 		}
 		if len(failedIDs) != 2 {
 			t.Fatalf("failed jobs %v, want started and created", failedIDs)
 		}
 	}
-	replaced := func(name string) resource.CheckResourceAttrWithFunc {
-		return func(id string) error {
-			if id == failedIDs[name] || id == "" {
-				return fmt.Errorf("job %s was not replaced: id %s", name, id)
-			}
-			return nil
-		}
-	}
+	replaced := replacedJob(failedIDs)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providerFactories(),
 		Steps: []resource.TestStep{
@@ -680,14 +697,7 @@ func TestTerraformWaitedJobTimesOutOrIsCancelled(t *testing.T) {
 			return err
 		}
 	}
-	replaced := func(name string) resource.CheckResourceAttrWithFunc {
-		return func(id string) error {
-			if id == ids[name] || id == "" {
-				return fmt.Errorf("job %s was not replaced: id %s", name, id)
-			}
-			return nil
-		}
-	}
+	replaced := replacedJob(ids)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providerFactories(),
 		Steps: []resource.TestStep{
@@ -726,18 +736,11 @@ func TestTerraformWaitedJobTimesOutOrIsCancelled(t *testing.T) {
 				// The source is small now: the tainted job is replaced and
 				// completes.
 				PreConfig: func() {
-					out, err := client.ListJobs(ctx, &dataexchange.ListJobsInput{})
-					if err != nil {
-						t.Fatal(err)
+					timedOut := jobsInState(t, client, dxtypes.StateTimedOut)
+					if len(timedOut) != 1 {
+						t.Fatalf("%d jobs ended TIMED_OUT, want 1", len(timedOut))
 					}
-					for _, j := range out.Jobs {
-						if j.State == dxtypes.StateTimedOut {
-							ids["slow"] = aws.ToString(j.Id)
-						}
-					}
-					if ids["slow"] == "" {
-						t.Fatal("no job ended TIMED_OUT")
-					}
+					ids["slow"] = aws.ToString(timedOut[0].Id)
 					srv.PutObject(t, bucket, "slow.bin", []byte("small now\n"))
 				},
 				Config: withSlow,
