@@ -443,3 +443,42 @@ func TestPublishDirectory(t *testing.T) {
 	assert.NotContains(t, stderr, "(job")
 	assert.Contains(t, stdout, "revision "+rev+" (open)")
 }
+
+// TestPublishProgressOnATerminal runs `wharf publish` on a terminal (util-
+// linux's script gives it one): it draws one progress bar, with assets,
+// bytes and jobs running, instead of a line per finished job, and still
+// ends with its summary.
+func TestPublishProgressOnATerminal(t *testing.T) {
+	t.Parallel()
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("no script (util-linux) to give wharf publish a terminal")
+	}
+	s := startServer(t, backends[0])
+	c := s.client(s.Root)
+	env := clientEnv(t, s, s.Root, nil)
+	dir := t.TempDir()
+	files := map[string][]byte{}
+	for i := range 4 {
+		files[fmt.Sprintf("part-%d.csv", i)] = bytes.Repeat([]byte("row\n"), 1000*(i+1))
+	}
+	writeTree(t, dir, files)
+	ds := newDataSet(t, c, "publish-terminal")
+
+	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	command := strings.Join([]string{quote(wharfBin), "publish", "--data-set", ds, "--new-revision", "--finalize", quote(dir)}, " ")
+	cmd := exec.Command(scriptBin, "--quiet", "--return", "--command", command, "/dev/null")
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "wharf publish on a terminal:\n%s", out)
+	text := string(out)
+	assert.Contains(t, text, "assets 4/4, jobs running 0", "the bar's last description")
+	assert.Regexp(t, `100% \|█+\|`, text, "the bar, full once every byte is in")
+	assert.NotContains(t, text, "publishing 4 assets", "the line-per-job output, not a terminal's")
+	assert.NotContains(t, text, "IMPORT_ASSET_FROM_SIGNED_URL COMPLETED", "a line per finished job on a terminal")
+	assert.Contains(t, text, "4 assets imported", "the summary")
+	revs, err := c.ListDataSetRevisions(context.Background(), &dataexchange.ListDataSetRevisionsInput{DataSetId: aws.String(ds)})
+	require.NoError(t, err)
+	require.Len(t, revs.Revisions, 1)
+	assert.Len(t, listAssets(t, c, ds, aws.ToString(revs.Revisions[0].Id)), 4)
+}
