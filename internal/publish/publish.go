@@ -172,7 +172,7 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	p := &publisher{c: c, o: o, sum: sum}
+	p := &publisher{c: c, o: o, sum: sum, watch: c.WatchJobs(o.DataSetID, 0)}
 	targets, err := p.plan(ctx, items)
 	if err != nil {
 		return sum, err
@@ -206,9 +206,10 @@ func failedAssets(fs []Failure) int {
 }
 
 type publisher struct {
-	c   *client.Client
-	o   Options
-	sum *Summary
+	c     *client.Client
+	o     Options
+	sum   *Summary
+	watch *client.JobWatcher // follows the publish's jobs, one ListJobs for all
 
 	mu      sync.Mutex
 	results []JobResult
@@ -621,9 +622,9 @@ func (p *publisher) runJob(ctx context.Context, j job) JobResult {
 		return r.failed(fmt.Errorf("start job: %w", err))
 	}
 	started = true
-	out, err := p.c.PollJob(ctx, r.JobID)
-	if out != nil {
-		r.State = string(out.State)
+	state, err := p.watch.Wait(ctx, r.JobID)
+	if state != "" {
+		r.State = string(state)
 	}
 	if err != nil {
 		return r.failed(err)
