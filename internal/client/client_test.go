@@ -27,15 +27,21 @@ func (m *meter) Set(done, total int64) {
 }
 func (m *meter) Finish() {}
 
-// TestWaitJob follows a job through a fake GetJob (the real server is
-// exercised in e2e/signedurl_test.go): Wharf's Progress member reaches the
-// meter, and the end state decides the error.
-func TestWaitJob(t *testing.T) {
+// fakeCredentials gives the SDK a key and no configuration of the
+// developer's.
+func fakeCredentials(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+// TestWaitJob follows a job through a fake GetJob (the real server is
+// exercised in e2e/signedurl_test.go): Wharf's Progress member reaches the
+// meter, and the end state decides the error.
+func TestWaitJob(t *testing.T) {
+	fakeCredentials(t)
 	const jobID = "0123456789abcdef0123456789abcdef"
 	for _, tc := range []struct {
 		end     string
@@ -95,11 +101,7 @@ func TestWaitJob(t *testing.T) {
 // with the job's errors), every listing serves all the waiting jobs at
 // once, and the loop stops when nobody waits.
 func TestJobWatcher(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	fakeCredentials(t)
 	const ds = "0123456789abcdef0123456789abcdef"
 	ids := []string{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "cccccccccccccccccccccccccccccccc"}
 	// The listing in which each job is first seen ended.
