@@ -202,6 +202,14 @@ func TestPublishS3(t *testing.T) {
 	t.Logf("the killed run left %d assets", len(partial))
 	// And what a run killed between CreateJob and StartJob leaves.
 	leftover := createJob(t, s.c, types.TypeImportAssetsFromS3, importDetails(ds, rev, bucket, keys[len(keys)-1]))
+	// Another client's imports into the same revision, waiting for their
+	// bytes or their start: not the publish's to cancel.
+	othersS3 := createJob(t, s.c, types.TypeImportAssetsFromS3, importDetails(ds, rev, bucket, "other/ignored.bin"))
+	othersUpload := createJob(t, s.c, types.TypeImportAssetFromSignedUrl, types.RequestDetails{
+		ImportAssetFromSignedUrl: &types.ImportAssetFromSignedUrlRequestDetails{
+			DataSetId: aws.String(ds), RevisionId: aws.String(rev),
+			AssetName: aws.String("uploaded-by-someone.csv"), Md5Hash: aws.String("1B2M2Y8AsgTpgAmY7PhCfg=="),
+		}})
 
 	sum := publishJSON(t, env, "--data-set", ds, "--revision", rev, "--finalize", "--s3-profile", "minio", "s3://"+bucket+"/data/")
 	assert.Equal(t, 250, sum.AssetsImported+sum.AssetsSkipped)
@@ -222,6 +230,13 @@ func TestPublishS3(t *testing.T) {
 	j, err := s.c.GetJob(ctx, &dataexchange.GetJobInput{JobId: aws.String(leftover)})
 	require.NoError(t, err)
 	assert.Equal(t, types.StateCancelled, j.State, "the WAITING job the crash left")
+	for _, id := range []string{othersS3, othersUpload} {
+		j, err := s.c.GetJob(ctx, &dataexchange.GetJobInput{JobId: aws.String(id)})
+		require.NoError(t, err)
+		assert.Equal(t, types.StateWaiting, j.State, "another client's job %s", id)
+		_, err = s.c.CancelJob(ctx, &dataexchange.CancelJobInput{JobId: aws.String(id)})
+		require.NoError(t, err)
+	}
 	for _, j := range listAllJobs(t, s.c, ds, rev) {
 		assert.NotEqual(t, types.StateWaiting, j.State, "job %s left WAITING", aws.ToString(j.Id))
 		if j.Type == types.TypeImportAssetsFromS3 && j.State == types.StateCompleted {

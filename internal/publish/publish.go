@@ -238,7 +238,7 @@ func (p *publisher) plan(ctx context.Context, items []item) ([]*target, error) {
 	}
 	// Settle what earlier runs left before counting what is in place.
 	for _, t := range targets {
-		if err := p.settleJobs(ctx, t.id); err != nil {
+		if err := p.settleJobs(ctx, t.id, items); err != nil {
 			return nil, err
 		}
 		existing, err := p.listAssets(ctx, t.id)
@@ -368,8 +368,10 @@ func (p *publisher) createPart(ctx context.Context, fp string, n int) (*target, 
 
 // settleJobs cancels the import jobs of the revision an earlier run left
 // WAITING and waits for those it left IN_PROGRESS, so that the assets
-// listed next are all there will be.
-func (p *publisher) settleJobs(ctx context.Context, revisionID string) error {
+// listed next are all there will be. Only imports of the publish's own
+// items count: another client's jobs in the revision are left alone.
+func (p *publisher) settleJobs(ctx context.Context, revisionID string, items []item) error {
+	ours := importsOf(items)
 	pager := dataexchange.NewListJobsPaginator(p.c.DX, &dataexchange.ListJobsInput{
 		DataSetId: aws.String(p.o.DataSetID), RevisionId: aws.String(revisionID),
 	})
@@ -380,7 +382,7 @@ func (p *publisher) settleJobs(ctx context.Context, revisionID string) error {
 			return err
 		}
 		for _, j := range page.Jobs {
-			if j.Type != types.TypeImportAssetsFromS3 && j.Type != types.TypeImportAssetFromSignedUrl {
+			if !ours.has(j) {
 				continue
 			}
 			switch j.State {
@@ -407,6 +409,53 @@ func (p *publisher) settleJobs(ctx context.Context, revisionID string) error {
 		}
 	}
 	return nil
+}
+
+// publishImports are what a publish of some items imports: S3 objects by
+// bucket and key, local files by asset name.
+type publishImports struct {
+	objects map[[2]string]bool
+	names   map[string]bool
+}
+
+func importsOf(items []item) publishImports {
+	in := publishImports{objects: map[[2]string]bool{}, names: map[string]bool{}}
+	for _, it := range items {
+		if it.s3() {
+			in.objects[[2]string{it.Bucket, it.Key}] = true
+		} else {
+			in.names[it.Name] = true
+		}
+	}
+	return in
+}
+
+// has reports whether job is an import that this publish could have made:
+// every object it imports is one of the publish's, or the asset it
+// uploads is named after one of its files. Another client's imports into
+// the same revision (a `wharf upload` waiting for its bytes, say) are left
+// alone.
+func (in publishImports) has(j types.JobEntry) bool {
+	if j.Details == nil {
+		return false
+	}
+	switch j.Type {
+	case types.TypeImportAssetsFromS3:
+		d := j.Details.ImportAssetsFromS3
+		if d == nil || len(d.AssetSources) == 0 {
+			return false
+		}
+		for _, src := range d.AssetSources {
+			if !in.objects[[2]string{aws.ToString(src.Bucket), aws.ToString(src.Key)}] {
+				return false
+			}
+		}
+		return true
+	case types.TypeImportAssetFromSignedUrl:
+		d := j.Details.ImportAssetFromSignedUrl
+		return d != nil && in.names[aws.ToString(d.AssetName)]
+	}
+	return false
 }
 
 func (p *publisher) listAssets(ctx context.Context, revisionID string) (map[string]int64, error) {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dataexchange/types"
 	"github.com/aws/smithy-go"
 )
@@ -153,4 +154,45 @@ func TestFinalizerOrder(t *testing.T) {
 		panic("finalized without --finalize")
 	}}
 	f.advance()
+}
+
+// TestImportsOf: the jobs a publish settles are the imports it could have
+// made itself, not another client's in the same revision.
+func TestImportsOf(t *testing.T) {
+	t.Parallel()
+	in := importsOf([]item{
+		{Name: "data/a.csv", Bucket: "b", Key: "data/a.csv"},
+		{Name: "data/b.csv", Bucket: "b", Key: "data/b.csv"},
+		{Name: "local.txt", Path: "/tmp/local.txt"},
+	})
+	s3Job := func(keys ...string) types.JobEntry {
+		var srcs []types.AssetSourceEntry
+		for _, k := range keys {
+			srcs = append(srcs, types.AssetSourceEntry{Bucket: aws.String("b"), Key: aws.String(k)})
+		}
+		return types.JobEntry{Type: types.TypeImportAssetsFromS3, Details: &types.ResponseDetails{
+			ImportAssetsFromS3: &types.ImportAssetsFromS3ResponseDetails{AssetSources: srcs}}}
+	}
+	upload := func(name string) types.JobEntry {
+		return types.JobEntry{Type: types.TypeImportAssetFromSignedUrl, Details: &types.ResponseDetails{
+			ImportAssetFromSignedUrl: &types.ImportAssetFromSignedUrlResponseDetails{AssetName: aws.String(name)}}}
+	}
+	for _, tc := range []struct {
+		name string
+		job  types.JobEntry
+		want bool
+	}{
+		{"its objects", s3Job("data/a.csv", "data/b.csv"), true},
+		{"one of its objects", s3Job("data/b.csv"), true},
+		{"an object of another's among its own", s3Job("data/a.csv", "other.csv"), false},
+		{"no source", s3Job(), false},
+		{"its file", upload("local.txt"), true},
+		{"another's upload", upload("someone-else.txt"), false},
+		{"an export", types.JobEntry{Type: types.TypeExportAssetsToS3, Details: &types.ResponseDetails{}}, false},
+		{"no details", types.JobEntry{Type: types.TypeImportAssetsFromS3}, false},
+	} {
+		if got := in.has(tc.job); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }
