@@ -170,6 +170,18 @@ type JobFailedError struct {
 	Errors []types.JobError
 }
 
+// jobEnded reports whether a job in state has ended and, for one that
+// ended other than COMPLETED, the *JobFailedError with its errors.
+func jobEnded(jobID string, state types.State, errs []types.JobError) (bool, error) {
+	switch state {
+	case types.StateCompleted:
+		return true, nil
+	case types.StateError, types.StateCancelled, types.StateTimedOut:
+		return true, &JobFailedError{JobID: jobID, State: state, Errors: errs}
+	}
+	return false, nil
+}
+
 func (e *JobFailedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "job %s ended %s", e.JobID, e.State)
@@ -227,14 +239,11 @@ func (c *Client) WaitJob(ctx context.Context, jobID string) (*dataexchange.GetJo
 			}
 			m.Set(p.BytesDone, p.BytesTotal)
 		}
-		switch out.State {
-		case types.StateCompleted:
-			if m != nil && known {
+		if done, err := jobEnded(jobID, out.State, out.Errors); done {
+			if err == nil && m != nil && known {
 				m.Set(p.BytesTotal, p.BytesTotal)
 			}
-			return out, nil
-		case types.StateError, types.StateCancelled, types.StateTimedOut:
-			return out, &JobFailedError{JobID: jobID, State: out.State, Errors: out.Errors}
+			return out, err
 		}
 		select {
 		case <-ctx.Done():
@@ -260,11 +269,8 @@ func (c *Client) PollJob(ctx context.Context, jobID string) (*dataexchange.GetJo
 		if err != nil {
 			return nil, err
 		}
-		switch out.State {
-		case types.StateCompleted:
-			return out, nil
-		case types.StateError, types.StateCancelled, types.StateTimedOut:
-			return out, &JobFailedError{JobID: jobID, State: out.State, Errors: out.Errors}
+		if done, err := jobEnded(jobID, out.State, out.Errors); done {
+			return out, err
 		}
 		wait = min(wait*3/2, time.Second)
 	}

@@ -68,10 +68,8 @@ func (w *JobWatcher) Wait(ctx context.Context, jobID string) (types.State, error
 		if end.err != nil {
 			return "", end.err
 		}
-		if end.job.State != types.StateCompleted {
-			return end.job.State, &JobFailedError{JobID: jobID, State: end.job.State, Errors: end.job.Errors}
-		}
-		return end.job.State, nil
+		_, err := jobEnded(jobID, end.job.State, end.job.Errors)
+		return end.job.State, err
 	}
 }
 
@@ -132,8 +130,7 @@ func (w *JobWatcher) list(want map[string]bool) (map[string]types.JobEntry, erro
 				continue
 			}
 			seen++
-			switch j.State {
-			case types.StateCompleted, types.StateError, types.StateCancelled, types.StateTimedOut:
+			if done, _ := jobEnded(id, j.State, j.Errors); done {
 				ended[id] = j
 			}
 		}
