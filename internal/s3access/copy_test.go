@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -575,6 +578,85 @@ func TestExclusiveKeyFencesOnlyOlderUploads(t *testing.T) {
 	if len(left) != 1 || !strings.Contains(left[0], third) {
 		t.Errorf("uploads left: %q, want only the third one (%s)", left, third)
 	}
+}
+
+// TestExclusiveKeyPartWithNoAnswer: a part that gets no answer (MinIO may
+// refuse a part to an aborted upload before reading its body and close the
+// connection: the client sees a broken pipe, not NoSuchUpload) fails the
+// put with ErrSuperseded when the upload is gone, and as unreachable when it
+// is not; either way nothing is left.
+func TestExclusiveKeyPartWithNoAnswer(t *testing.T) {
+	t.Parallel()
+	srv := s3test.Start(t)
+	for _, aborted := range []bool{true, false} {
+		t.Run(fmt.Sprint("aborted=", aborted), func(t *testing.T) {
+			t.Parallel()
+			client := s3.New(s3.Options{
+				Region: srv.Region, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+				Credentials: endpoint(t, srv).Client().Options().Credentials,
+				HTTPClient:  brokenPartClient{part: "2"},
+			})
+			ep, err := s3access.NewEndpointFromClient(client, s3access.Identity{URL: srv.URL, AccessKeyID: srv.AccessKeyID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bucket := srv.NewBucket(t)
+			dst := s3access.Location{Endpoint: ep, Bucket: bucket, Key: "fenced", Exclusive: true}
+			data := randomBytes(11 * mib)
+			gate := make(chan struct{})
+			putErr := make(chan error, 1)
+			go func() {
+				r := io.MultiReader(bytes.NewReader(data[:6*mib]), gatedReader{gate, bytes.NewReader(data[6*mib:])})
+				_, err := s3access.PutStream(ctxT(t), dst, r, int64(len(data)),
+					s3access.PutOptions{Tuning: s3access.Tuning{PartSize: 5 * mib, Concurrency: 1}})
+				putErr <- err
+			}()
+			// Part 1 is sent; part 2 waits at the gate.
+			admin := endpoint(t, srv).Client()
+			var id string
+			for {
+				if uploads := srv.Uploads(t, bucket); len(uploads) > 0 {
+					id = uploads[0][strings.LastIndex(uploads[0], " ")+1:]
+					parts, err := admin.ListParts(ctxT(t), &s3.ListPartsInput{Bucket: &bucket, Key: &dst.Key, UploadId: &id})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(parts.Parts) > 0 {
+						break
+					}
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if aborted { // what a newer writer's completion does
+				if _, err := admin.AbortMultipartUpload(ctxT(t), &s3.AbortMultipartUploadInput{
+					Bucket: &bucket, Key: &dst.Key, UploadId: &id}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			close(gate)
+			err = <-putErr
+			if got := errors.Is(err, s3access.ErrSuperseded); got != aborted {
+				t.Errorf("PutStream = %v; ErrSuperseded %v, want %v", err, got, aborted)
+			}
+			if !aborted && !s3access.IsUnreachable(err) {
+				t.Errorf("PutStream = %v, want unreachable", err)
+			}
+			if left := srv.Uploads(t, bucket); len(left) != 0 {
+				t.Errorf("uploads left: %q", left)
+			}
+		})
+	}
+}
+
+// brokenPartClient fails every send of one part number as a connection the
+// server closed would, without sending it.
+type brokenPartClient struct{ part string }
+
+func (c brokenPartClient) Do(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPut && req.URL.Query().Get("partNumber") == c.part {
+		return nil, &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}
+	}
+	return http.DefaultClient.Do(req)
 }
 
 type gatedReader struct {

@@ -542,7 +542,7 @@ func (m *multipart) run(ctx context.Context, concurrency int,
 			return etag, nil
 		}
 	}
-	if m.dst.Exclusive && hasCode(err, "NoSuchUpload") {
+	if m.dst.Exclusive && (hasCode(err, "NoSuchUpload") || IsUnreachable(err) && m.gone(ctx)) {
 		cause := err
 		if oe := (*ObjectError)(nil); errors.As(err, &oe) {
 			cause = oe.Cause
@@ -613,6 +613,19 @@ func (m *multipart) abortStrays(ctx context.Context, ids []string) {
 			Bucket: &m.dst.Bucket, Key: &m.dst.Key, UploadId: &id,
 		})
 	}
+}
+
+// gone reports whether the server no longer knows the upload: a part sent
+// as a newer writer aborted it may get no answer at all (MinIO refuses it
+// before reading the body and closes the connection, so the client sees a
+// broken pipe, not NoSuchUpload). A check that fails says nothing: false.
+func (m *multipart) gone(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	_, err := m.dst.Endpoint.client.ListParts(ctx, &s3.ListPartsInput{
+		Bucket: &m.dst.Bucket, Key: &m.dst.Key, UploadId: &m.id, MaxParts: aws.Int32(1),
+	})
+	return hasCode(err, "NoSuchUpload")
 }
 
 // abort aborts the upload even if ctx was cancelled.
