@@ -224,6 +224,69 @@ func TestSubscribeSameName(t *testing.T) {
 	requireTree(t, dir, map[string][]byte{"same.bin": newer, subscribe.ManifestName(ds): manifest})
 }
 
+// TestSubscribeLateRevision: with a key pattern that holds no revision
+// (${Asset.Name}), a revision finalized after a newer one was exported
+// never overwrites the newer revision's asset of the same name, to a
+// directory or to a bucket (EXPORT_ASSETS_TO_S3 of the other assets then);
+// its other assets are exported, and the manifest says which were left out.
+func TestSubscribeLateRevision(t *testing.T) {
+	t.Parallel()
+	s := startS3Server(t, backends[0])
+	env := clientEnv(t, s.server, s.Root, s.minio)
+	ds := newDataSet(t, s.c, "subscribe-late")
+	older, newer := bytes.Repeat([]byte("old!"), 1000), bytes.Repeat([]byte("new!"), 1000)
+	src1, src2 := t.TempDir(), t.TempDir()
+	writeTree(t, src1, map[string][]byte{"same.bin": older, "only-old.csv": []byte("a,b\n")})
+	writeTree(t, src2, map[string][]byte{"same.bin": newer})
+	rev1 := publishJSON(t, env, "--data-set", ds, "--new-revision", src1).Revisions[0].Id // left open
+	rev2 := publishJSON(t, env, "--data-set", ds, "--new-revision", "--finalize", src2).Revisions[0].Id
+
+	dir, bucket := t.TempDir(), s.minio.NewBucket(t)
+	to := map[string][]string{
+		"dir":    {"--to", dir},
+		"bucket": {"--to", "s3://" + bucket + "/x", "--s3-profile", "minio"},
+	}
+	for _, args := range to {
+		sum := subscribeJSON(t, env, append([]string{"--data-set", ds, "--key-pattern", "${Asset.Name}"}, args...)...)
+		require.Len(t, sum.Exported, 1)
+		require.Equal(t, rev2, sum.Exported[0].Id)
+	}
+	_, err := s.c.UpdateRevision(context.Background(), &dataexchange.UpdateRevisionInput{
+		DataSetId: aws.String(ds), RevisionId: aws.String(rev1), Finalized: aws.Bool(true)})
+	require.NoError(t, err)
+
+	for name, args := range to {
+		stdout, stderr, err := wharfRun(t, env, append([]string{"subscribe", "--output", "json", "--data-set", ds, "--key-pattern", "${Asset.Name}"}, args...)...)
+		require.NoError(t, err, "%s: %s", stdout, stderr)
+		assert.Contains(t, stderr, "1 left out, a newer revision's asset holds their keys", name)
+		var sum struct {
+			Exported []struct {
+				Id                 string
+				Assets, Superseded int
+				JobIds             []string
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(stdout), &sum))
+		require.Len(t, sum.Exported, 1, name)
+		assert.Equal(t, rev1, sum.Exported[0].Id, name)
+		assert.Equal(t, 1, sum.Exported[0].Assets, name)
+		assert.Equal(t, 1, sum.Exported[0].Superseded, name)
+		require.Len(t, sum.Exported[0].JobIds, 1, name)
+		job, err := s.c.GetJob(context.Background(), &dataexchange.GetJobInput{JobId: aws.String(sum.Exported[0].JobIds[0])})
+		require.NoError(t, err)
+		want := map[string]types.Type{"dir": types.TypeExportAssetToSignedUrl, "bucket": types.TypeExportAssetsToS3}[name]
+		assert.Equal(t, want, job.Type, name)
+	}
+
+	manifest, err := os.ReadFile(filepath.Join(dir, subscribe.ManifestName(ds)))
+	require.NoError(t, err)
+	assert.Contains(t, string(manifest), `"SupersededBy": "`+rev2+`"`)
+	requireTree(t, dir, map[string][]byte{"same.bin": newer, "only-old.csv": []byte("a,b\n"), subscribe.ManifestName(ds): manifest})
+	assert.Equal(t, newer, s.minio.GetObject(t, bucket, "x/same.bin"))
+	assert.Equal(t, []byte("a,b\n"), s.minio.GetObject(t, bucket, "x/only-old.csv"))
+	assert.Contains(t, string(s.minio.GetObject(t, bucket, "x/"+subscribe.ManifestName(ds))), `"SupersededBy": "`+rev2+`"`)
+}
+
 // TestSubscribeWatchRestart: `wharf subscribe --watch` outlives a server
 // restart. While the server is down its passes fail, each logged on
 // stderr; once the server is back (same store, same port) a revision

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -79,10 +80,13 @@ type Summary struct {
 
 // RevisionSummary is one revision exported.
 type RevisionSummary struct {
-	ID     string   `json:"Id"`
-	Assets int      `json:"Assets"`
-	Bytes  int64    `json:"Bytes"`
-	JobIDs []string `json:"JobIds"`
+	ID     string `json:"Id"`
+	Assets int    `json:"Assets"` // written
+	Bytes  int64  `json:"Bytes"`  // written
+	// Superseded counts the assets not written because a newer revision's
+	// asset was already exported to the same key (see manifestAsset).
+	Superseded int      `json:"Superseded,omitempty"`
+	JobIDs     []string `json:"JobIds"`
 }
 
 // Failure is a revision (or one of its assets) that was not exported.
@@ -237,7 +241,40 @@ type manifestAsset struct {
 	ID   string `json:"Id"`
 	Name string `json:"Name"`
 	Size int64  `json:"Size"`
-	Key  string `json:"Key"`
+	Key  string `json:"Key"` // under the bucket's prefix, or the directory
+	// SupersededBy, when set, is the newer revision whose asset holds Key:
+	// this one was not written, so that a revision exported late (its
+	// export failed and was retried, or it was finalized after a newer
+	// one) never overwrites a newer revision's asset. Newer is by
+	// CreatedAt, the order subscribe exports in.
+	SupersededBy string `json:"SupersededBy,omitempty"`
+}
+
+// newer reports whether revision a (created at ta) comes after b.
+func newer(a string, ta time.Time, b string, tb time.Time) bool {
+	return ta.After(tb) || ta.Equal(tb) && a > b
+}
+
+// supersede marks the assets of mr (revision id) whose key a newer
+// revision in m already holds.
+func (m manifest) supersede(id string, mr *manifestRevision) {
+	holder := map[string]string{} // key -> the newest revision holding it
+	for rid, r := range m.Revisions {
+		if !newer(rid, r.CreatedAt, id, mr.CreatedAt) {
+			continue
+		}
+		for _, a := range r.Assets {
+			if a.SupersededBy != "" {
+				continue
+			}
+			if h, ok := holder[a.Key]; !ok || newer(rid, r.CreatedAt, h, m.Revisions[h].CreatedAt) {
+				holder[a.Key] = rid
+			}
+		}
+	}
+	for i := range mr.Assets {
+		mr.Assets[i].SupersededBy = holder[mr.Assets[i].Key]
+	}
 }
 
 // ManifestName is the manifest's file or object name at the destination.
@@ -308,7 +345,7 @@ func (r *runner) sync(ctx context.Context) error {
 		if !r.retries.due(id) {
 			continue
 		}
-		mr, err := r.export(ctx, rev)
+		mr, err := r.export(ctx, m, rev)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -336,12 +373,21 @@ func (r *runner) sync(ctx context.Context) error {
 				r.logf("remove the progress journal %s: %v", ProgressName(r.o.DataSetID), err)
 			}
 		}
-		var bytes int64
+		rs := RevisionSummary{ID: id, JobIDs: mr.JobIDs}
 		for _, a := range mr.Assets {
-			bytes += a.Size
+			if a.SupersededBy != "" {
+				rs.Superseded++
+				continue
+			}
+			rs.Assets++
+			rs.Bytes += a.Size
 		}
-		r.sum.Exported = append(r.sum.Exported, RevisionSummary{ID: id, Assets: len(mr.Assets), Bytes: bytes, JobIDs: mr.JobIDs})
-		r.logf("revision %s: %d assets (%d bytes) exported to %s", id, len(mr.Assets), bytes, r.dst.describe())
+		r.sum.Exported = append(r.sum.Exported, rs)
+		left := ""
+		if rs.Superseded > 0 {
+			left = fmt.Sprintf("; %d left out, a newer revision's asset holds their keys", rs.Superseded)
+		}
+		r.logf("revision %s: %d assets (%d bytes) exported to %s%s", id, rs.Assets, rs.Bytes, r.dst.describe(), left)
 	}
 	if r.sum.AlreadyThere == 0 {
 		r.sum.AlreadyThere = there
@@ -349,16 +395,21 @@ func (r *runner) sync(ctx context.Context) error {
 	return nil
 }
 
-func (r *runner) export(ctx context.Context, rev types.RevisionEntry) (manifestRevision, error) {
+func (r *runner) export(ctx context.Context, m manifest, rev types.RevisionEntry) (manifestRevision, error) {
 	assets, err := r.c.RevisionAssets(ctx, r.o.DataSetID, aws.ToString(rev.Id))
 	if err != nil {
 		return manifestRevision{}, err
 	}
+	prefix := ""
+	if d, ok := r.dst.(*bucketDest); ok {
+		prefix = d.prefix
+	}
 	mr := manifestRevision{CreatedAt: aws.ToTime(rev.CreatedAt), JobIDs: []string{}}
 	for _, a := range assets {
 		mr.Assets = append(mr.Assets, manifestAsset{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name), Size: assetSize(a),
-			Key: resolve(r.o.KeyPattern, r.ds, rev, a)})
+			Key: prefix + resolve(r.o.KeyPattern, r.ds, rev, a)})
 	}
+	m.supersede(aws.ToString(rev.Id), &mr)
 	switch d := r.dst.(type) {
 	case *bucketDest:
 		err = r.exportToBucket(ctx, d, rev, &mr)
@@ -376,23 +427,50 @@ func assetSize(a types.AssetEntry) int64 {
 	return -1
 }
 
+// maxAssetsPerExport is AWS's limit on an EXPORT_ASSETS_TO_S3 job's assets.
+const maxAssetsPerExport = 100
+
+// exportToBucket exports the revision with one EXPORT_REVISIONS_TO_S3 job,
+// or, when some of its assets are superseded, the others with
+// EXPORT_ASSETS_TO_S3 jobs of up to 100 assets to the keys the pattern gives.
 func (r *runner) exportToBucket(ctx context.Context, d *bucketDest, rev types.RevisionEntry, mr *manifestRevision) error {
-	out, err := r.c.RunJob(ctx, &dataexchange.CreateJobInput{
-		Type: types.TypeExportRevisionsToS3,
-		Details: &types.RequestDetails{ExportRevisionsToS3: &types.ExportRevisionsToS3RequestDetails{
-			DataSetId: aws.String(r.o.DataSetID),
-			RevisionDestinations: []types.RevisionDestinationEntry{{
-				Bucket: aws.String(d.bucket), RevisionId: rev.Id, KeyPattern: aws.String(d.prefix + r.o.KeyPattern),
+	var dests []types.AssetDestinationEntry
+	for _, a := range mr.Assets {
+		if a.SupersededBy == "" {
+			dests = append(dests, types.AssetDestinationEntry{AssetId: aws.String(a.ID), Bucket: aws.String(d.bucket), Key: aws.String(a.Key)})
+		}
+	}
+	var jobs []*dataexchange.CreateJobInput
+	if len(dests) == len(mr.Assets) {
+		jobs = append(jobs, &dataexchange.CreateJobInput{
+			Type: types.TypeExportRevisionsToS3,
+			Details: &types.RequestDetails{ExportRevisionsToS3: &types.ExportRevisionsToS3RequestDetails{
+				DataSetId: aws.String(r.o.DataSetID),
+				RevisionDestinations: []types.RevisionDestinationEntry{{
+					Bucket: aws.String(d.bucket), RevisionId: rev.Id, KeyPattern: aws.String(d.prefix + r.o.KeyPattern),
+				}},
 			}},
-		}},
-	})
-	if out != nil {
-		mr.JobIDs = append(mr.JobIDs, aws.ToString(out.Id))
+		})
+	} else {
+		for batch := range slices.Chunk(dests, maxAssetsPerExport) {
+			jobs = append(jobs, &dataexchange.CreateJobInput{
+				Type: types.TypeExportAssetsToS3,
+				Details: &types.RequestDetails{ExportAssetsToS3: &types.ExportAssetsToS3RequestDetails{
+					DataSetId: aws.String(r.o.DataSetID), RevisionId: rev.Id, AssetDestinations: batch,
+				}},
+			})
+		}
 	}
-	for i := range mr.Assets {
-		mr.Assets[i].Key = d.prefix + mr.Assets[i].Key
+	for _, in := range jobs {
+		out, err := r.c.RunJob(ctx, in)
+		if out != nil {
+			mr.JobIDs = append(mr.JobIDs, aws.ToString(out.Id))
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return err
+	return nil
 }
 
 func (r *runner) exportToDir(ctx context.Context, d *dirDest, rev types.RevisionEntry, assets []types.AssetEntry, mr *manifestRevision) error {
@@ -415,6 +493,9 @@ func (r *runner) exportToDir(ctx context.Context, d *dirDest, rev types.Revision
 	}
 	defer prog.close()
 	for i, a := range assets {
+		if mr.Assets[i].SupersededBy != "" {
+			continue
+		}
 		if prog.trusted(aws.ToString(a.Id), mr.Assets[i].Key, paths[i], assetSize(a)) {
 			continue // an interrupted export of this revision completed it
 		}

@@ -240,3 +240,29 @@ func TestRetries(t *testing.T) {
 		t.Errorf("after a success, wait %s, want %s", got, RetryAfter)
 	}
 }
+
+// TestSupersede: an asset is left out when a newer revision (by CreatedAt,
+// then id) in the manifest holds its key and wrote it; older revisions and
+// a newer revision's own superseded assets hold nothing.
+func TestSupersede(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	asset := func(key, by string) manifestAsset { return manifestAsset{Key: key, SupersededBy: by} }
+	m := manifest{Revisions: map[string]manifestRevision{
+		"r0": {CreatedAt: t0, Assets: []manifestAsset{asset("a", ""), asset("old", "")}},
+		"r2": {CreatedAt: t0.Add(2 * time.Hour), Assets: []manifestAsset{asset("a", ""), asset("b", "r3")}},
+		"r3": {CreatedAt: t0.Add(3 * time.Hour), Assets: []manifestAsset{asset("a", ""), asset("b", "")}},
+		"rz": {CreatedAt: t0.Add(time.Hour), Assets: []manifestAsset{asset("tie", "")}},
+	}}
+	mr := manifestRevision{CreatedAt: t0.Add(time.Hour), Assets: []manifestAsset{
+		asset("a", ""), asset("b", ""), asset("old", ""), asset("new", ""), asset("tie", ""),
+	}}
+	m.supersede("r1", &mr)
+	var got []string
+	for _, a := range mr.Assets {
+		got = append(got, a.Key+"="+a.SupersededBy)
+	}
+	want := []string{"a=r3", "b=r3", "old=", "new=", "tie=rz"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("supersede = %v, want %v", got, want)
+	}
+}
