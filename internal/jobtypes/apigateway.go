@@ -356,7 +356,7 @@ func (u *AssetURLs) Details(ctx context.Context, a resource.Asset) (json.RawMess
 	if err != nil {
 		return nil, err
 	}
-	url, exp, err := u.urls.download(ctx, key)
+	url, exp, err := u.urls.download(ctx, key, "")
 	if err != nil {
 		return nil, err
 	}

@@ -102,3 +102,22 @@ func TestCopyAllBudget(t *testing.T) {
 		t.Errorf("copies held %d at once, over the budget of %d", peak, d.BufferBudget)
 	}
 }
+
+// attachment names a download after the asset's last path segment, in
+// RFC 2231's filename* when it is not ASCII, and not at all without a name.
+func TestAttachment(t *testing.T) {
+	for name, want := range map[string]string{
+		"heights.bin":        `attachment; filename=heights.bin`,
+		"in/a dir/tides.csv": `attachment; filename=tides.csv`,
+		"a dir/the tides":    `attachment; filename="the tides"`,
+		`say "hi".txt`:       `attachment; filename="say \"hi\".txt"`,
+		"marées/été.csv":     `attachment; filename*=utf-8''%C3%A9t%C3%A9.csv`,
+		"":                   "",
+		"trailing/":          `attachment; filename=trailing`,
+		"..":                 "",
+	} {
+		if got := attachment(name); got != want {
+			t.Errorf("attachment(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/url"
+	"path"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -106,12 +108,18 @@ func (m urlMaker) upload(ctx context.Context, key assetstore.Key, contentMD5 str
 }
 
 // download returns the URL that serves key's bytes, and when it expires.
-func (m urlMaker) download(ctx context.Context, key assetstore.Key) (string, time.Time, error) {
+// With an S3 asset store, the URL asks S3 to name the download after name
+// (its last path segment; none when name is ""): the URL is then on another
+// origin than the console's, where a browser ignores a link's download
+// attribute and would save the file under the object's key, a hex id.
+func (m urlMaker) download(ctx context.Context, key assetstore.Key, name string) (string, time.Time, error) {
 	if s, ok := m.assets.(*assetstore.S3); ok {
 		loc := s.Location(key)
-		req, err := s3.NewPresignClient(s.Endpoint().Client()).PresignGetObject(ctx, &s3.GetObjectInput{
-			Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key),
-		}, s3.WithPresignExpires(m.cfg.DownloadExpiry))
+		in := &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)}
+		if d := attachment(name); d != "" {
+			in.ResponseContentDisposition = aws.String(d)
+		}
+		req, err := s3.NewPresignClient(s.Endpoint().Client()).PresignGetObject(ctx, in, s3.WithPresignExpires(m.cfg.DownloadExpiry))
 		if err != nil {
 			return "", time.Time{}, fmt.Errorf("jobtypes: presign the download of %s: %w", loc, err)
 		}
@@ -119,6 +127,17 @@ func (m urlMaker) download(ctx context.Context, key assetstore.Key) (string, tim
 	}
 	exp := m.cfg.Now().Add(m.cfg.DownloadExpiry).Truncate(time.Second)
 	return m.cfg.Signer.DownloadURL(key, exp), exp, nil
+}
+
+// attachment is the Content-Disposition that saves a download as name's
+// last path segment ("" for no name, or one that can't be a file name).
+// mime encodes a name that is not ASCII as RFC 2231's filename*.
+func attachment(name string) string {
+	base := path.Base(name)
+	if name == "" || base == "." || base == "/" || base == ".." {
+		return ""
+	}
+	return mime.FormatMediaType("attachment", map[string]string{"filename": base})
 }
 
 // presignedExpiry reads when a SigV4 presigned URL expires out of it
@@ -518,7 +537,7 @@ func (r *ExportToSignedURL) Run(ctx context.Context, job resource.Job, progress 
 	if err != nil {
 		return jobs.Result{}, fmt.Errorf("jobtypes: the bytes of asset %s: %w", a.ID, err)
 	}
-	u, exp, err := r.urls.download(ctx, key)
+	u, exp, err := r.urls.download(ctx, key, a.Name)
 	if err != nil {
 		return jobs.Result{}, err
 	}
