@@ -68,7 +68,7 @@ func newQueue(ctx context.Context, st store.Store, s *Service) (queue, error) {
 	case *sqlite.Store:
 		return newRiverQueue(ctx, newLocalDriver(st.DB()), sqlite.Tx, s)
 	case *postgres.Store:
-		return newRiverQueue(ctx, riverpgxv5.New(st.Pool()), postgres.Tx, s)
+		return newRiverQueue(ctx, riverpgxv5.New(st.QueuePool()), postgres.Tx, s)
 	}
 	return nil, fmt.Errorf("jobs: no job queue for a %T store", st)
 }

@@ -40,7 +40,8 @@ var dialect = &sqlstore.Dialect{
 // Store is the PostgreSQL store.
 type Store struct {
 	*sqlstore.Store
-	pool *pgxpool.Pool
+	pool      *pgxpool.Pool
+	queuePool *pgxpool.Pool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -70,7 +71,20 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
-	return &Store{Store: sqlstore.New(handle, dialect), pool: pool}, nil
+	qcfg := cfg.Copy()
+	qcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	queuePool, err := pgxpool.NewWithConfig(ctx, qcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return &Store{Store: sqlstore.New(handle, dialect), pool: pool, queuePool: queuePool}, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	s.queuePool.Close()
+	return s.Store.Close()
 }
 
 // Initialized reports whether the database at url holds Wharf's schema (a
@@ -94,8 +108,20 @@ func Initialized(ctx context.Context, url string) (bool, error) {
 	return ok, nil
 }
 
-// Pool returns the connection pool, for River's riverpgxv5 driver.
+// Pool returns the store's connection pool, whose transactions River's
+// inserts and completions join (riverpgxv5 takes its pgx.Tx).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// QueuePool returns the pool River's client runs its own statements on:
+// its fetches, snoozes, batch completions, leadership and LISTEN. Its
+// sessions commit with synchronous_commit off, so that a fetch on a small
+// job's path does not wait for the WAL's flush (a flushed commit is 2-3 ms
+// on an ordinary disk). That loses nothing Wharf needs: the database can
+// only lose the last of those commits in its own crash, a lost fetch or
+// completion leaves the entry to be fetched or reaped again, and every
+// state a job has is written in the store's transactions on Pool(), flushed
+// as always (and a flushed commit flushes the WAL before it, these too).
+func (s *Store) QueuePool() *pgxpool.Pool { return s.queuePool }
 
 // TxQueries returns the store's Queries running in tx, a transaction begun
 // on Pool() by someone else (the job engine); they commit or roll it back.

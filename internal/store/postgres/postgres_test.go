@@ -128,3 +128,25 @@ func TestInitialized(t *testing.T) {
 		t.Error("Initialized on an unreachable server succeeded")
 	}
 }
+
+// River's own statements run on QueuePool, whose sessions commit without
+// waiting for the WAL's flush; the store's, on Pool, wait as configured
+// (on a server with PostgreSQL's default durability).
+func TestQueuePoolCommitsAsynchronously(t *testing.T) {
+	s := open(t, pgtest.DurableURL(t))
+	for _, tc := range []struct {
+		name string
+		q    interface {
+			QueryRow(context.Context, string, ...any) pgx.Row
+		}
+		want string
+	}{{"Pool", s.Pool(), "on"}, {"QueuePool", s.QueuePool(), "off"}} {
+		var got string
+		if err := tc.q.QueryRow(context.Background(), "SHOW synchronous_commit").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: synchronous_commit %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
