@@ -27,10 +27,11 @@ type subscribeSummary struct {
 	DataSetId   string
 	Destination string
 	Exported    []struct {
-		Id     string
-		Assets int
-		Bytes  int64
-		JobIds []string
+		Id         string
+		Assets     int
+		Bytes      int64
+		Superseded int
+		JobIds     []string
 	}
 	AlreadyThere int
 	Failures     []struct{ RevisionId, Asset, Error string }
@@ -259,13 +260,7 @@ func TestSubscribeLateRevision(t *testing.T) {
 		stdout, stderr, err := wharfRun(t, env, append([]string{"subscribe", "--output", "json", "--data-set", ds, "--key-pattern", "${Asset.Name}"}, args...)...)
 		require.NoError(t, err, "%s: %s", stdout, stderr)
 		assert.Contains(t, stderr, "1 left out, a newer revision's asset holds their keys", name)
-		var sum struct {
-			Exported []struct {
-				Id                 string
-				Assets, Superseded int
-				JobIds             []string
-			}
-		}
+		var sum subscribeSummary
 		require.NoError(t, json.Unmarshal([]byte(stdout), &sum))
 		require.Len(t, sum.Exported, 1, name)
 		assert.Equal(t, rev1, sum.Exported[0].Id, name)

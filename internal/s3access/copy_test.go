@@ -468,19 +468,11 @@ func TestStreamingKeepsAtMostConcurrencyPartsInFlight(t *testing.T) {
 	t.Parallel()
 	srv := s3test.Start(t)
 	var inFlight, peak atomic.Int32
-	client := s3.New(s3.Options{
-		Region: srv.Region, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
-		Credentials: endpoint(t, srv).Client().Options().Credentials,
-		HTTPClient:  countingClient{inFlight: &inFlight, peak: &peak},
-	})
-	ep, err := s3access.NewEndpointFromClient(client, s3access.Identity{URL: srv.URL, AccessKeyID: srv.AccessKeyID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := endpointThrough(t, srv, countingClient{inFlight: &inFlight, peak: &peak})
 	bucket := srv.NewBucket(t)
 	data := randomBytes(31 * mib)
 	dst := s3access.Location{Endpoint: ep, Bucket: bucket, Key: "bounded"}
-	_, err = s3access.PutStream(ctxT(t), dst, strings.NewReader(string(data)), int64(len(data)),
+	_, err := s3access.PutStream(ctxT(t), dst, strings.NewReader(string(data)), int64(len(data)),
 		s3access.PutOptions{Tuning: s3access.Tuning{PartSize: 5 * mib, Concurrency: 2}})
 	if err != nil {
 		t.Fatal(err)
@@ -591,15 +583,7 @@ func TestExclusiveKeyPartWithNoAnswer(t *testing.T) {
 	for _, aborted := range []bool{true, false} {
 		t.Run(fmt.Sprint("aborted=", aborted), func(t *testing.T) {
 			t.Parallel()
-			client := s3.New(s3.Options{
-				Region: srv.Region, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
-				Credentials: endpoint(t, srv).Client().Options().Credentials,
-				HTTPClient:  brokenPartClient{part: "2"},
-			})
-			ep, err := s3access.NewEndpointFromClient(client, s3access.Identity{URL: srv.URL, AccessKeyID: srv.AccessKeyID})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ep := endpointThrough(t, srv, brokenPartClient{part: "2"})
 			bucket := srv.NewBucket(t)
 			dst := s3access.Location{Endpoint: ep, Bucket: bucket, Key: "fenced", Exclusive: true}
 			data := randomBytes(11 * mib)
@@ -634,7 +618,7 @@ func TestExclusiveKeyPartWithNoAnswer(t *testing.T) {
 				}
 			}
 			close(gate)
-			err = <-putErr
+			err := <-putErr
 			if got := errors.Is(err, s3access.ErrSuperseded); got != aborted {
 				t.Errorf("PutStream = %v; ErrSuperseded %v, want %v", err, got, aborted)
 			}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/wharf-dev/wharf/internal/s3access"
@@ -30,6 +31,22 @@ func endpoint(t testing.TB, srv *s3test.Server) *s3access.Endpoint {
 		Endpoint: srv.URL, Region: srv.Region, AccessKeyID: srv.AccessKeyID,
 		SecretAccessKey: srv.SecretAccessKey, PathStyle: true,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ep
+}
+
+// endpointThrough is an Endpoint on srv with its root credentials whose
+// requests go through hc.
+func endpointThrough(t testing.TB, srv *s3test.Server, hc s3.HTTPClient) *s3access.Endpoint {
+	t.Helper()
+	client := s3.New(s3.Options{
+		Region: srv.Region, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials: endpoint(t, srv).Client().Options().Credentials,
+		HTTPClient:  hc,
+	})
+	ep, err := s3access.NewEndpointFromClient(client, s3access.Identity{URL: srv.URL, AccessKeyID: srv.AccessKeyID})
 	if err != nil {
 		t.Fatal(err)
 	}
